@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"keyhouse"
+	"keyhouse/internal/service"
+	"keyhouse/internal/sqlstore"
+)
+
+// operator returns ctx acting as the operator in orgID.
+func operator(ctx context.Context, orgID string) context.Context {
+	return keyhouse.NewContextWithPrincipal(ctx, &keyhouse.Principal{Operator: true, OrgID: orgID})
+}
+
+// printResult prints v as one JSON object with --json, text otherwise.
+func (e *env) printResult(c *common, v any, text string) error {
+	if c.JSON {
+		return json.NewEncoder(e.stdout).Encode(v)
+	}
+	_, err := fmt.Fprintln(e.stdout, text)
+	return err
+}
+
+// parse parses args and refuses stray arguments.
+func parse(fs interface {
+	Parse([]string) error
+	NArg() int
+	Arg(int) string
+}, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func (e *env) migrate(ctx context.Context, args []string) error {
+	var c common
+	if err := parse(e.flags("migrate", &c), args); err != nil {
+		return err
+	}
+	store, err := sqlstore.Open(ctx, c.DB)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer store.Close()
+	return e.printResult(&c, map[string]string{"status": "migrated"}, "migrations applied")
+}
+
+func (e *env) orgCreate(ctx context.Context, args []string) error {
+	var c common
+	fs := e.flags("org create", &c)
+	name := fs.String("name", "", "organization name")
+	email := fs.String("owner-email", "", "e-mail of the first Owner")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := e.open(ctx, &c, service.Config{})
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	out, err := a.svc.CreateOrganization(operator(ctx, ""), *name, *email)
+	if err != nil {
+		return err
+	}
+	text := fmt.Sprintf("organization %s created (pending)\nactivation link for %s: %s", out.OrganizationID, *email, out.ActivationURL)
+	return e.printResult(&c, out, text)
+}
+
+func (e *env) orgList(ctx context.Context, args []string) error {
+	var c common
+	if err := parse(e.flags("org list", &c), args); err != nil {
+		return err
+	}
+	a, err := e.open(ctx, &c, service.Config{})
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	orgs, err := a.svc.ListOrganizations(operator(ctx, ""))
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		if orgs == nil {
+			orgs = []*keyhouse.Organization{}
+		}
+		return json.NewEncoder(e.stdout).Encode(map[string]any{"organizations": orgs})
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tSTATE\tCREATED")
+	for _, o := range orgs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.ID, o.Name, o.State, o.CreatedAt.Format("2006-01-02 15:04"))
+	}
+	return tw.Flush()
+}
+
+func (e *env) clientInit(ctx context.Context, args []string) error {
+	var c common
+	fs := e.flags("client init", &c)
+	org := fs.String("org", "", "organization id")
+	envName := fs.String("env", "", "environment: sandbox or production")
+	name := fs.String("name", "", "client name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	environment, err := keyhouse.ParseEnvironment("--env", *envName)
+	if err != nil {
+		return err
+	}
+	a, err := e.open(ctx, &c, service.Config{})
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	cl, err := a.svc.InitClient(operator(ctx, *org), environment, *name)
+	if err != nil {
+		return err
+	}
+	return e.printResult(&c, map[string]string{"client_id": cl.ClientID}, cl.ClientID)
+}
+
+func (e *env) importLegacy(ctx context.Context, args []string) error {
+	var c common
+	fs := e.flags("keys import-legacy", &c)
+	org := fs.String("org", "", "organization id")
+	envName := fs.String("env", "", "environment: sandbox or production")
+	client := fs.String("client", "", "client ID")
+	file := fs.String("file", "", "file with one legacy key per line (- for standard input)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	environment, err := keyhouse.ParseEnvironment("--env", *envName)
+	if err != nil {
+		return err
+	}
+	keys, err := readLines(*file)
+	if err != nil {
+		return err
+	}
+	a, err := e.open(ctx, &c, service.Config{})
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	n, err := a.svc.ImportLegacy(operator(ctx, *org), environment, *client, keys)
+	if err != nil {
+		return err
+	}
+	return e.printResult(&c, map[string]int{"imported": n}, fmt.Sprintf("%d legacy keys imported", n))
+}
+
+// readLines reads the non-blank lines of path, trimmed.
+func readLines(path string) ([]string, error) {
+	if path == "" {
+		return nil, fmt.Errorf("--file: is required")
+	}
+	f := os.Stdin
+	if path != "-" {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return nil, fmt.Errorf("--file: %w", err)
+		}
+		defer f.Close()
+	}
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--file: %w", err)
+	}
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("--file: no keys in %s", path)
+	}
+	return lines, nil
+}

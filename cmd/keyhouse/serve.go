@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	"keyhouse/internal/server"
+	"keyhouse/internal/service"
+)
+
+// serve runs the service until ctx ends (SIGINT or SIGTERM in main).
+func (e *env) serve(ctx context.Context, args []string) error {
+	var c common
+	fs := e.flags("serve", &c)
+	addr := fs.String("addr", e.def("addr", "127.0.0.1:8080"), "address to listen on")
+	mfa := fs.String("mfa", e.def("mfa", "required"), "TOTP at sign-in: required or optional")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *mfa != "required" && *mfa != "optional" {
+		return fmt.Errorf("--mfa: must be required or optional")
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + ln.Addr().String()
+	}
+	a, err := e.open(ctx, &c, service.Config{MFAOptional: *mfa == "optional"})
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	if err := a.announce(ctx, ln.Addr().String()); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Go(func() { a.svc.Run(bg) })
+	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
+	err = srv.Serve(ctx, ln)
+	stop()
+	wg.Wait()
+	a.logger.Info("stopped")
+	return err
+}
+
+// announce logs where keyhouse listens and, on an empty database, the
+// one-time setup link.
+func (a *app) announce(ctx context.Context, addr string) error {
+	a.logger.Info("keyhouse listening", "addr", addr)
+	link, err := a.svc.EnsureSetupLink(ctx)
+	if err != nil {
+		return fmt.Errorf("setup link: %w", err)
+	}
+	if link != "" {
+		a.logger.Info("first run: open the one-time setup link to create the first organization", "setup_url", link)
+	}
+	return nil
+}

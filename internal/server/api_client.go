@@ -1,0 +1,125 @@
+package server
+
+import (
+	"net/http"
+
+	"keyhouse"
+)
+
+// pathEnv returns the {env} path value.
+func pathEnv(r *http.Request) (keyhouse.Environment, error) {
+	return keyhouse.ParseEnvironment("env", r.PathValue("env"))
+}
+
+func (s *Server) handleClientList(w http.ResponseWriter, r *http.Request) error {
+	env, err := pathEnv(r)
+	if err != nil {
+		return err
+	}
+	cs, err := s.Service.ListClients(r.Context(), env)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []*keyhouse.ClientDetail{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": cs})
+	return nil
+}
+
+func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request) error {
+	env, err := pathEnv(r)
+	if err != nil {
+		return err
+	}
+	cs, err := s.Service.Summary(r.Context(), env)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []*keyhouse.ClientSummary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": cs})
+	return nil
+}
+
+func (s *Server) handleClientCreate(w http.ResponseWriter, r *http.Request) error {
+	env, err := pathEnv(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	c, err := s.Service.InitClient(r.Context(), env, req.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request) error {
+	env, err := pathEnv(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Description string `json:"description"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+	}
+	k, err := s.Service.GenerateKey(r.Context(), env, r.PathValue("client_id"), req.Description)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, k)
+	return nil
+}
+
+func (s *Server) handleKeyUpdate(w http.ResponseWriter, r *http.Request) error {
+	env, err := pathEnv(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Description *string `json:"description"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Description == nil {
+		return keyhouse.Errorf(keyhouse.EINVALID, "description: is required (use \"\" to clear it)")
+	}
+	k, err := s.Service.UpdateKeyDescription(r.Context(), env, r.PathValue("client_id"), r.PathValue("key_id"), *req.Description)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, k)
+	return nil
+}
+
+func (s *Server) handleKeyDelete(w http.ResponseWriter, r *http.Request) error {
+	env, err := pathEnv(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		ConfirmClientID string `json:"confirm_client_id"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	err = s.Service.DeleteKey(r.Context(), env, r.PathValue("client_id"), r.PathValue("key_id"), req.ConfirmClientID)
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"net/http"
+
+	"keyhouse/internal/service"
+)
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusNotFound, errorBody{Code: "not_found", Message: "no such route"})
+	return nil
+}
+
+func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Token            string `json:"token"`
+		OrganizationName string `json:"organization_name"`
+		OwnerEmail       string `json:"owner_email"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	out, err := s.Service.Setup(r.Context(), req.Token, req.OrganizationName, req.OwnerEmail)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	out, err := s.Service.Activate(r.Context(), req.Token, req.Password)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) handleActivateConfirm(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Token string `json:"token"`
+		OTP   string `json:"otp"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := s.Service.ConfirmActivation(r.Context(), req.Token, req.OTP); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "active"})
+	return nil
+}
+
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
+	var req service.SignInRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	out, err := s.Service.SignIn(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Service.SignOut(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
+	me, err := s.Service.Me(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, me)
+	return nil
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"net/http"
+
+	"keyhouse"
+)
+
+func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
+	ms, err := s.Service.ListUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	if ms == nil {
+		ms = []*keyhouse.Member{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": ms})
+	return nil
+}
+
+func (s *Server) handleUserInvite(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Email string   `json:"email"`
+		Roles []string `json:"roles"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	out, err := s.Service.InviteUser(r.Context(), req.Email, req.Roles)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Roles []string `json:"roles"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	m, err := s.Service.UpdateUserRoles(r.Context(), r.PathValue("id"), req.Roles)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (s *Server) handleUserRemove(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Service.RemoveUser(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleUserReset(w http.ResponseWriter, r *http.Request) error {
+	url, err := s.Service.ResetPassword(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "pending", "activation_url": url})
+	return nil
+}

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+
+	"keyhouse"
+)
+
+// statusOf maps error codes to HTTP status codes.
+var statusOf = map[string]int{
+	keyhouse.EBADREQUEST:   http.StatusBadRequest,
+	keyhouse.ECONFLICT:     http.StatusConflict,
+	keyhouse.ECREDENTIALS:  http.StatusUnauthorized,
+	keyhouse.EFORBIDDEN:    http.StatusForbidden,
+	keyhouse.EINTERNAL:     http.StatusInternalServerError,
+	keyhouse.EINVALID:      http.StatusUnprocessableEntity,
+	keyhouse.ENOTFOUND:     http.StatusNotFound,
+	keyhouse.ETHROTTLED:    http.StatusTooManyRequests,
+	keyhouse.EUNAUTHORIZED: http.StatusUnauthorized,
+	keyhouse.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
+// errorBody is the JSON shape of every management API error.
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeError is the one function that turns an error into a response.
+// Internal errors are logged with the correlation id; the caller sees a
+// safe message only.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := keyhouse.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status, code = http.StatusInternalServerError, keyhouse.EINTERNAL
+	}
+	if status >= 500 {
+		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
+			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhouse"`)
+	}
+	writeJSON(w, status, errorBody{Code: code, Message: keyhouse.ErrorMessage(err)})
+}
+
+// logError logs an error that happened after the response was started.
+func (s *Server) logError(r *http.Request, msg string, err error) {
+	s.Logger.LogAttrs(r.Context(), slog.LevelError, msg, slog.Any("err", err))
+}

@@ -1,0 +1,175 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"keyhouse"
+)
+
+// handlerFunc is a handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+const correlationHeader = "X-Correlation-Id"
+
+// sessionCookie is the name of the console's session cookie.
+const sessionCookie = "keyhouse_session"
+
+// handle adapts a handlerFunc: request info in the context, errors
+// written by writeError.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := keyhouse.NewContextWithRequest(r.Context(), requestInfo(r))
+		r = r.WithContext(ctx)
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// authed is handle for routes that need a session: the cookie or an
+// "Authorization: Bearer" session token.
+func (s *Server) authed(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		token := sessionToken(r)
+		if token == "" {
+			return keyhouse.Errorf(keyhouse.EUNAUTHORIZED, "sign in first")
+		}
+		p, err := s.Service.Authenticate(r.Context(), token)
+		if err != nil {
+			return err
+		}
+		return h(w, r.WithContext(keyhouse.NewContextWithPrincipal(r.Context(), p)))
+	})
+}
+
+// sessionToken returns the session token of r, from the bearer header or
+// the session cookie.
+func sessionToken(r *http.Request) string {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, token, _ := strings.Cut(auth, " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(token)
+		}
+		return ""
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// requestInfo returns where r came from. The source IP is the TCP peer:
+// keyhouse trusts no forwarding header.
+func requestInfo(r *http.Request) keyhouse.RequestInfo {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	ua := r.UserAgent()
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	return keyhouse.RequestInfo{IP: ip, UserAgent: ua}
+}
+
+// statusWriter records the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests sets the correlation id and logs each request: method, path
+// (never the query string, which may hold a link token), status, duration.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(correlationHeader)
+		if !validCorrelationID(id) {
+			id = keyhouse.RandomBase62(16)
+		}
+		w.Header().Set(correlationHeader, id)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
+			slog.String("correlation_id", id))
+	})
+}
+
+// validCorrelationID reports whether a caller's id is safe to echo and log.
+func validCorrelationID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// maxBody is the largest management request body read.
+const maxBody = 64 << 10
+
+// decode reads a JSON body into v: one object, no unknown fields.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *json.SyntaxError
+		switch {
+		case errors.Is(err, io.EOF):
+			return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: a JSON object is required")
+		case errors.As(err, &tooBig), errors.Is(err, io.ErrUnexpectedEOF):
+			return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: malformed JSON or larger than %d bytes", maxBody)
+		}
+		return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: one JSON object only")
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return fmt.Sprintf("%s: wrong type, want %s", typeErr.Field, typeErr.Type)
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+		return strings.TrimPrefix(msg, "json: ") // names the field only
+	}
+	return "malformed JSON"
+}
+
+// writeJSON writes v as a JSON response with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+

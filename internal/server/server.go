@@ -1,0 +1,67 @@
+// Package server is keyhouse's only net/http package: the JSON management
+// API (and, in later issues, the console and the data plane). Handlers
+// translate HTTP to service calls and back; the service decides.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"keyhouse/internal/service"
+)
+
+// Server serves keyhouse over HTTP.
+type Server struct {
+	Service *service.Service
+	Logger  *slog.Logger
+	// SecureCookies marks cookies Secure (when the base URL is https).
+	SecureCookies bool
+
+	handler http.Handler
+}
+
+// New returns a Server for svc.
+func New(svc *service.Service, logger *slog.Logger, secureCookies bool) *Server {
+	s := &Server{Service: svc, Logger: logger, SecureCookies: secureCookies}
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// Serve answers requests on ln until ctx ends, then shuts down gracefully,
+// letting requests in flight finish for up to 10 seconds.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

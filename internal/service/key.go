@@ -1,0 +1,167 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"keyhouse"
+	"keyhouse/internal/apikey"
+)
+
+// GeneratedKey is a new API key: the only value that ever holds the secret.
+type GeneratedKey struct {
+	KeyID       string    `json:"key_id"`
+	APIKey      string    `json:"api_key"`
+	Secret      string    `json:"secret"`
+	Description *string   `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// GenerateKey creates a key for an initialized client. Only Owners may.
+func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, clientID, description string) (*GeneratedKey, error) {
+	p, err := authorize(ctx, permManageKeys)
+	if err != nil {
+		return nil, err
+	}
+	if err := keyhouse.ValidateDescription(description); err != nil {
+		return nil, err
+	}
+	key := apikey.Generate(env)
+	k := &keyhouse.APIKey{
+		KeyID: key.ID, OrgID: p.OrgID, Environment: env, ClientID: clientID,
+		SecretHash: s.hasher.Hash(key.Secret), SecretLast4: key.Last4(),
+		Description: &description, CreatedAt: s.now(), CreatedBy: p.Actor(),
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		c, err := findClient(tx, p.OrgID, env, clientID)
+		if err != nil {
+			return err
+		}
+		if !c.Initialized() {
+			return keyhouse.Errorf(keyhouse.ECONFLICT, "client: initialize the client before generating a key")
+		}
+		if n, err := tx.CountKeys(clientID); err != nil {
+			return fmt.Errorf("count keys: %w", err)
+		} else if n >= s.cfg.KeysPerClient {
+			return keyhouse.Errorf(keyhouse.ECONFLICT, "client: at most %d keys per client; delete one first", s.cfg.KeysPerClient)
+		}
+		if err := tx.CreateKey(k); err != nil {
+			return fmt.Errorf("create key: %w", err)
+		}
+		return s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionKeyCreated, k.KeyID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &GeneratedKey{KeyID: k.KeyID, APIKey: key.APIKey(), Secret: key.Secret, Description: k.Description, CreatedAt: k.CreatedAt}, nil
+}
+
+// UpdateKeyDescription replaces a key's description. Legacy keys have none
+// and answer ECONFLICT.
+func (s *Service) UpdateKeyDescription(ctx context.Context, env keyhouse.Environment, clientID, keyID, description string) (*keyhouse.APIKey, error) {
+	p, err := authorize(ctx, permManageKeys)
+	if err != nil {
+		return nil, err
+	}
+	if err := keyhouse.ValidateDescription(description); err != nil {
+		return nil, err
+	}
+	var k *keyhouse.APIKey
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if k, err = findKey(tx, p.OrgID, env, clientID, keyID); err != nil {
+			return err
+		}
+		if k.Legacy {
+			return keyhouse.Errorf(keyhouse.ECONFLICT, "description: legacy keys have no description to edit")
+		}
+		if err := tx.UpdateKeyDescription(keyID, description); err != nil {
+			return fmt.Errorf("update key: %w", err)
+		}
+		k.Description = &description
+		return s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionKeyUpdated, keyID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// DeleteKey deletes a key for good once confirmClientID equals the key's
+// client ID byte for byte. The revocation hook has run when it returns.
+func (s *Service) DeleteKey(ctx context.Context, env keyhouse.Environment, clientID, keyID, confirmClientID string) error {
+	p, err := authorize(ctx, permManageKeys)
+	if err != nil {
+		return err
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		k, err := findKey(tx, p.OrgID, env, clientID, keyID)
+		if err != nil {
+			return err
+		}
+		if confirmClientID != k.ClientID {
+			return keyhouse.Errorf(keyhouse.EINVALID, "confirm_client_id: must equal the client ID exactly")
+		}
+		if err := tx.DeleteKey(keyID); err != nil {
+			return fmt.Errorf("delete key: %w", err)
+		}
+		return s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionKeyDeleted, keyID)
+	})
+	if err != nil {
+		return err
+	}
+	s.usage.forget(keyID)
+	if s.cfg.OnKeyDeleted != nil {
+		s.cfg.OnKeyDeleted(keyID)
+	}
+	return nil
+}
+
+// findKey returns a key of a client of the principal's organization.
+func findKey(tx Tx, orgID string, env keyhouse.Environment, clientID, keyID string) (*keyhouse.APIKey, error) {
+	k, err := tx.FindKey(keyID)
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND ||
+		(err == nil && (k.OrgID != orgID || k.Environment != env || k.ClientID != clientID)) {
+		return nil, keyhouse.Errorf(keyhouse.ENOTFOUND, "api key not found")
+	}
+	return k, err
+}
+
+// ImportLegacy imports legacy keys for a client, all or none. Errors name
+// the line, never the key.
+func (s *Service) ImportLegacy(ctx context.Context, env keyhouse.Environment, clientID string, keys []string) (int, error) {
+	p, err := authorize(ctx, permManageKeys)
+	if err != nil {
+		return 0, err
+	}
+	for i, key := range keys {
+		if err := apikey.ValidateLegacy(key); err != nil {
+			return 0, keyhouse.Errorf(keyhouse.EINVALID, "line %d: %s", i+1, keyhouse.ErrorMessage(err))
+		}
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if _, err := findClient(tx, p.OrgID, env, clientID); err != nil {
+			return err
+		}
+		for i, key := range keys {
+			k := &keyhouse.APIKey{
+				KeyID: apikey.NewKeyID(), OrgID: p.OrgID, Environment: env, ClientID: clientID,
+				SecretHash: s.hasher.Hash(key), SecretLast4: key[len(key)-4:],
+				Legacy: true, CreatedAt: s.now(), CreatedBy: p.Actor(),
+			}
+			if err := tx.CreateKey(k); keyhouse.ErrorCode(err) == keyhouse.ECONFLICT {
+				return keyhouse.Errorf(keyhouse.ECONFLICT, "line %d: this key is already imported", i+1)
+			} else if err != nil {
+				return fmt.Errorf("create key: %w", err)
+			}
+			if err := s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionKeyImported, k.KeyID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(keys), nil
+}

@@ -1,0 +1,161 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"keyhouse"
+)
+
+// SetupTTL is how long a printed setup link stays valid.
+const SetupTTL = 24 * time.Hour
+
+// CreatedOrg is a new organization with the activation link of its Owner.
+type CreatedOrg struct {
+	OrganizationID string `json:"organization_id"`
+	ActivationURL  string `json:"activation_url"`
+}
+
+// EnsureSetupLink returns a fresh one-time setup link when the deployment
+// has no organization yet, replacing any earlier one; "" otherwise.
+func (s *Service) EnsureSetupLink(ctx context.Context) (string, error) {
+	token := newToken("khl_")
+	var created bool
+	err := s.store.Update(ctx, func(tx Tx) error {
+		orgs, err := tx.ListOrgs()
+		if err != nil || len(orgs) > 0 {
+			return err
+		}
+		if err := tx.DeleteLinks(keyhouse.LinkSetup, ""); err != nil {
+			return err
+		}
+		created = true
+		return tx.CreateLink(&keyhouse.Link{
+			TokenHash: hashToken(token), Purpose: keyhouse.LinkSetup,
+			ExpiresAt: s.now().Add(SetupTTL),
+		})
+	})
+	if err != nil || !created {
+		return "", err
+	}
+	return s.cfg.BaseURL + "/setup?token=" + token, nil
+}
+
+// Setup spends a setup token to create the first organization and its
+// Owner, and returns the Owner's activation link.
+func (s *Service) Setup(ctx context.Context, token, orgName, ownerEmail string) (*CreatedOrg, error) {
+	if err := keyhouse.ValidateName("organization_name", orgName); err != nil {
+		return nil, err
+	}
+	email, err := keyhouse.NormalizeEmail("owner_email", ownerEmail)
+	if err != nil {
+		return nil, err
+	}
+	var out *CreatedOrg
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if _, err := s.spendLink(tx, token, keyhouse.LinkSetup); err != nil {
+			return err
+		}
+		if orgs, err := tx.ListOrgs(); err != nil {
+			return err
+		} else if len(orgs) > 0 {
+			return keyhouse.Errorf(keyhouse.ECONFLICT, "setup: already done")
+		}
+		out, err = s.createOrg(ctx, tx, orgName, email)
+		return err
+	})
+	return out, err
+}
+
+// CreateOrganization creates a pending organization and an activation link
+// for its first Owner. Only the operator may.
+func (s *Service) CreateOrganization(ctx context.Context, name, ownerEmail string) (*CreatedOrg, error) {
+	if p := keyhouse.PrincipalFromContext(ctx); p == nil || !p.Operator {
+		return nil, keyhouse.Errorf(keyhouse.EFORBIDDEN, "only the operator creates organizations")
+	}
+	if err := keyhouse.ValidateName("name", name); err != nil {
+		return nil, err
+	}
+	email, err := keyhouse.NormalizeEmail("owner_email", ownerEmail)
+	if err != nil {
+		return nil, err
+	}
+	var out *CreatedOrg
+	err = s.store.Update(ctx, func(tx Tx) error {
+		out, err = s.createOrg(ctx, tx, name, email)
+		return err
+	})
+	return out, err
+}
+
+// createOrg inserts a pending organization with email as its Owner.
+func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*CreatedOrg, error) {
+	org := &keyhouse.Organization{
+		ID: keyhouse.NewID("org"), Name: name, State: keyhouse.OrgPending, CreatedAt: s.now(),
+	}
+	if err := tx.CreateOrg(org); err != nil {
+		return nil, fmt.Errorf("create org: %w", err)
+	}
+	u, url, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner})
+	if err != nil {
+		return nil, err
+	}
+	if url == "" { // an active user of another organization: nothing to wait for
+		org.State = keyhouse.OrgActive
+		if err := tx.SetOrgState(org.ID, org.State); err != nil {
+			return nil, fmt.Errorf("activate org: %w", err)
+		}
+	}
+	if err := s.audit(ctx, tx, org.ID, "", keyhouse.ActionOrgCreated, org.ID); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, org.ID, "", keyhouse.ActionUserInvited, u.Email); err != nil {
+		return nil, err
+	}
+	return &CreatedOrg{OrganizationID: org.ID, ActivationURL: url}, nil
+}
+
+// ListOrganizations returns every organization. Only the operator may.
+func (s *Service) ListOrganizations(ctx context.Context) ([]*keyhouse.Organization, error) {
+	if p := keyhouse.PrincipalFromContext(ctx); p == nil || !p.Operator {
+		return nil, keyhouse.Errorf(keyhouse.EFORBIDDEN, "only the operator lists organizations")
+	}
+	var orgs []*keyhouse.Organization
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		orgs, err = tx.ListOrgs()
+		return err
+	})
+	return orgs, err
+}
+
+// spendLink checks an unused, unexpired link of purpose and marks it used.
+func (s *Service) spendLink(tx Tx, token, purpose string) (*keyhouse.Link, error) {
+	l, err := s.findLink(tx, token, purpose)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.UseLink(l.TokenHash, s.now()); err != nil {
+		if keyhouse.ErrorCode(err) == keyhouse.ECONFLICT {
+			return nil, errBadLink
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+var errBadLink = keyhouse.Errorf(keyhouse.EINVALID, "token: the link is invalid, used or expired")
+
+// findLink returns the unused, unexpired link of purpose for token.
+func (s *Service) findLink(tx Tx, token, purpose string) (*keyhouse.Link, error) {
+	l, err := tx.FindLink(hashToken(token))
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+		return nil, errBadLink
+	} else if err != nil {
+		return nil, err
+	}
+	if l.Purpose != purpose || l.UsedAt != nil || !s.now().Before(l.ExpiresAt) {
+		return nil, errBadLink
+	}
+	return l, nil
+}

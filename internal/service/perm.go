@@ -1,0 +1,58 @@
+package service
+
+import (
+	"context"
+
+	"keyhouse"
+)
+
+// permission is one row of the permission table of SPEC §1.
+type permission int
+
+const (
+	permViewKeys    permission = iota // see the API Keys page, list clients and keys
+	permInitClient                    // initialize a client
+	permManageKeys                    // generate, edit, delete an API key
+	permManageUsers                   // invite, change roles, remove, reset (admin: not owners)
+	permAudit                         // read and export the audit report
+	permSummary                       // see the data-received summary
+)
+
+// allowed lists the roles that hold each permission.
+var allowed = map[permission][]keyhouse.Role{
+	permViewKeys:    {keyhouse.RoleOwner, keyhouse.RoleAdmin},
+	permInitClient:  {keyhouse.RoleOwner, keyhouse.RoleAdmin},
+	permManageKeys:  {keyhouse.RoleOwner},
+	permManageUsers: {keyhouse.RoleOwner, keyhouse.RoleAdmin},
+	permAudit:       {keyhouse.RoleOwner, keyhouse.RoleAdmin},
+	permSummary:     keyhouse.AllRoles,
+}
+
+// authorize returns the principal in ctx when it holds perm: EUNAUTHORIZED
+// without one, EFORBIDDEN when its roles do not allow it.
+func authorize(ctx context.Context, perm permission) (*keyhouse.Principal, error) {
+	p := keyhouse.PrincipalFromContext(ctx)
+	if p == nil {
+		return nil, keyhouse.Errorf(keyhouse.EUNAUTHORIZED, "sign in first")
+	}
+	if p.Operator || p.Roles.HasAny(allowed[perm]...) {
+		return p, nil
+	}
+	return nil, keyhouse.Errorf(keyhouse.EFORBIDDEN, "your role does not allow this")
+}
+
+// Can reports whether the principal in ctx holds the permission to manage
+// API keys, initialize clients, view keys, manage users or read the audit
+// report, for views that hide what the user may not do.
+type Can struct {
+	ViewKeys, InitClient, ManageKeys, ManageUsers, Audit bool
+}
+
+// Permissions returns what the principal in ctx may do.
+func Permissions(ctx context.Context) Can {
+	ok := func(perm permission) bool { _, err := authorize(ctx, perm); return err == nil }
+	return Can{
+		ViewKeys: ok(permViewKeys), InitClient: ok(permInitClient), ManageKeys: ok(permManageKeys),
+		ManageUsers: ok(permManageUsers), Audit: ok(permAudit),
+	}
+}

@@ -1,0 +1,114 @@
+// Package service holds every rule of keyhouse: permissions, the
+// initialized-client rule, description limits, delete confirmation, sign-in
+// throttling, audit events and revocation. The HTTP server and the command
+// line call it; it calls the Store.
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"keyhouse"
+	"keyhouse/internal/apikey"
+	"keyhouse/internal/password"
+	"keyhouse/internal/seal"
+)
+
+// Config holds the settings of a Service.
+type Config struct {
+	BaseURL      string          // where people reach the console, for links
+	MFAOptional  bool            // sign-in without TOTP for users who have none
+	KeysPerClient int            // the most keys one client may hold
+	Password     password.Params // argon2id cost
+	Now          func() time.Time
+	Logger       *slog.Logger
+	// OnKeyDeleted, when set, runs after a key deletion has committed and
+	// before the deleting call returns: the data plane's revocation hook.
+	OnKeyDeleted func(keyID string)
+}
+
+// Service implements keyhouse's use cases on a Store.
+type Service struct {
+	store  Store
+	cfg    Config
+	hasher *apikey.Hasher
+	totp   *seal.Box
+	usage  *usage
+	dummy  string // a password hash to verify against for unknown e-mails
+}
+
+// New returns a Service on store. secret is the server secret: it keys the
+// API-key HMAC and the encryption of TOTP secrets at rest.
+func New(store Store, secret []byte, cfg Config) (*Service, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.KeysPerClient <= 0 {
+		cfg.KeysPerClient = 10
+	}
+	if cfg.Password == (password.Params{}) {
+		cfg.Password = password.Default
+	}
+	box, err := seal.New(seal.Derive(secret, "totp"))
+	if err != nil {
+		return nil, fmt.Errorf("totp box: %w", err)
+	}
+	dummy, err := password.Hash(keyhouse.RandomBase62(20), cfg.Password)
+	if err != nil {
+		return nil, fmt.Errorf("dummy hash: %w", err)
+	}
+	s := &Service{
+		store:  store,
+		cfg:    cfg,
+		hasher: apikey.NewHasher(seal.Derive(secret, "api-key")),
+		totp:   box,
+		dummy:  dummy,
+	}
+	s.usage = newUsage(store, cfg.Logger)
+	return s, nil
+}
+
+// Run does the service's background work (flushing last-used times) until
+// ctx ends, then flushes once more.
+func (s *Service) Run(ctx context.Context) {
+	s.usage.run(ctx, 2*time.Second)
+}
+
+// FlushUsage writes the pending last-used times now.
+func (s *Service) FlushUsage(ctx context.Context) error { return s.usage.flush(ctx) }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// hashToken returns the stored form of a session or link token.
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// newToken returns a fresh 256-bit token with a recognizable prefix.
+func newToken(prefix string) string {
+	return prefix + keyhouse.RandomBase62(43)
+}
+
+// audit appends an event for the principal and request in ctx.
+func (s *Service) audit(ctx context.Context, tx Tx, orgID string, env keyhouse.Environment, action, target string) error {
+	actor := "anonymous"
+	if p := keyhouse.PrincipalFromContext(ctx); p != nil {
+		actor = p.Actor()
+	}
+	info := keyhouse.RequestFromContext(ctx)
+	ev := &keyhouse.AuditEvent{
+		Time: s.now(), OrgID: orgID, Environment: env, Actor: actor,
+		Action: action, Target: target, IP: info.IP, UserAgent: info.UserAgent,
+	}
+	if err := tx.AppendAudit(ev); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"keyhouse"
+	"keyhouse/internal/password"
+)
+
+// SignInRequest is what a person types to sign in.
+type SignInRequest struct {
+	Email          string `json:"email"`
+	Password       string `json:"password"`
+	OTP            string `json:"otp"`
+	OrganizationID string `json:"organization_id"`
+}
+
+// SignedIn is a new session. Token is shown once, to the caller.
+type SignedIn struct {
+	Token          string         `json:"token"`
+	ExpiresAt      time.Time      `json:"expires_at"`
+	OrganizationID string         `json:"organization_id"`
+	Roles          keyhouse.Roles `json:"roles"`
+}
+
+var errCredentials = keyhouse.Errorf(keyhouse.ECREDENTIALS, "the e-mail, password or code is not right")
+
+// SignIn checks e-mail, password and TOTP code and starts a session. Every
+// failure answers the same ECREDENTIALS error; ETHROTTLED while the account
+// or the source IP is slowed down or locked.
+func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, error) {
+	email, _ := keyhouse.NormalizeEmail("email", req.Email)
+	keys := throttleKeys(email, req.Email, keyhouse.RequestFromContext(ctx).IP)
+	if err := s.checkThrottles(ctx, keys); err != nil {
+		return nil, err
+	}
+	u, m, err := s.checkCredentials(ctx, email, req)
+	if err != nil {
+		if ferr := s.signInFailed(ctx, keys, email, u); ferr != nil {
+			return nil, ferr
+		}
+		return nil, err
+	}
+	return s.startSession(ctx, keys, u, m)
+}
+
+// checkCredentials verifies the password (always spending the same work,
+// even for an unknown e-mail), the TOTP code and the membership.
+func (s *Service) checkCredentials(ctx context.Context, email string, req SignInRequest) (*keyhouse.User, *keyhouse.Membership, error) {
+	var u *keyhouse.User
+	var ms []*keyhouse.Membership
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		if u, err = tx.FindUserByEmail(email); err != nil {
+			return err
+		}
+		ms, err = tx.ListMemberships(u.ID)
+		return err
+	})
+	if err != nil && keyhouse.ErrorCode(err) != keyhouse.ENOTFOUND {
+		return nil, nil, err
+	}
+	hash := s.dummy
+	if u != nil && u.PasswordHash != "" {
+		hash = u.PasswordHash
+	}
+	ok, err := password.Verify(req.Password, hash)
+	if err != nil || !ok || u == nil || u.Status != keyhouse.UserActive {
+		return u, nil, errCredentials
+	}
+	if u.TOTPSecret != "" || !s.cfg.MFAOptional {
+		if s.checkTOTP(u, req.OTP) != nil {
+			return u, nil, errCredentials
+		}
+	}
+	m, err := pickMembership(ms, req.OrganizationID)
+	return u, m, err
+}
+
+// pickMembership returns the membership to sign in to: the one asked for,
+// or the only one.
+func pickMembership(ms []*keyhouse.Membership, orgID string) (*keyhouse.Membership, error) {
+	for _, m := range ms {
+		if m.OrgID == orgID || (orgID == "" && len(ms) == 1) {
+			return m, nil
+		}
+	}
+	if orgID == "" && len(ms) > 1 {
+		return nil, keyhouse.Errorf(keyhouse.EINVALID, "organization_id: required: the user belongs to %d organizations", len(ms))
+	}
+	return nil, errCredentials
+}
+
+// startSession records the success and creates the session.
+func (s *Service) startSession(ctx context.Context, keys []string, u *keyhouse.User, m *keyhouse.Membership) (*SignedIn, error) {
+	token := newToken("khs_")
+	now := s.now()
+	sess := &keyhouse.Session{
+		TokenHash: hashToken(token), UserID: u.ID, OrgID: m.OrgID,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(keyhouse.SessionAbsolute),
+	}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := requireActiveOrg(tx, m.OrgID); err != nil {
+			return errCredentials
+		}
+		fresh, err := tx.FindUserByID(u.ID)
+		if err != nil {
+			return err
+		}
+		if fresh.TOTPLastStep >= u.TOTPLastStep && u.TOTPSecret != "" {
+			return errCredentials // the same code was just used by a concurrent sign-in
+		}
+		fresh.TOTPLastStep = u.TOTPLastStep
+		if err := tx.UpdateUser(fresh); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if err := tx.DeleteThrottle(keys[0]); err != nil {
+			return fmt.Errorf("reset throttle: %w", err)
+		}
+		if err := tx.CreateSession(sess); err != nil {
+			return fmt.Errorf("create session: %w", err)
+		}
+		ctx := keyhouse.NewContextWithPrincipal(ctx, &keyhouse.Principal{UserID: u.ID, Email: u.Email, OrgID: m.OrgID})
+		return s.audit(ctx, tx, m.OrgID, "", keyhouse.ActionSigninSucceeded, u.Email)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &SignedIn{Token: token, ExpiresAt: sess.ExpiresAt, OrganizationID: m.OrgID, Roles: m.Roles}, nil
+}
+
+// Authenticate returns the principal of a session token, extending the
+// session's idle timer. Ended, expired and unknown sessions answer
+// EUNAUTHORIZED.
+func (s *Service) Authenticate(ctx context.Context, token string) (*keyhouse.Principal, error) {
+	hash := hashToken(token)
+	var p *keyhouse.Principal
+	err := s.store.Update(ctx, func(tx Tx) error {
+		sess, err := tx.FindSession(hash)
+		if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		now := s.now()
+		if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= keyhouse.SessionIdle {
+			return tx.DeleteSession(hash) // committed: p stays nil
+		}
+		if p, err = principalOf(tx, sess); err != nil {
+			return err
+		}
+		return tx.TouchSession(hash, now)
+	})
+	if err == nil && p == nil {
+		err = errSessionEnded
+	}
+	return p, err
+}
+
+var errSessionEnded = keyhouse.Errorf(keyhouse.EUNAUTHORIZED, "your session has ended; sign in again")
+
+// principalOf loads the user and roles behind a session.
+func principalOf(tx Tx, sess *keyhouse.Session) (*keyhouse.Principal, error) {
+	u, err := tx.FindUserByID(sess.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	m, err := tx.FindMembership(sess.OrgID, sess.UserID)
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND || u.Status != keyhouse.UserActive {
+		return nil, errSessionEnded
+	} else if err != nil {
+		return nil, fmt.Errorf("find membership: %w", err)
+	}
+	return &keyhouse.Principal{UserID: u.ID, Email: u.Email, OrgID: sess.OrgID, Roles: m.Roles, TokenHash: sess.TokenHash}, nil
+}
+
+// SignOut ends the session of the principal in ctx.
+func (s *Service) SignOut(ctx context.Context) error {
+	p := keyhouse.PrincipalFromContext(ctx)
+	if p == nil || p.TokenHash == nil {
+		return keyhouse.Errorf(keyhouse.EUNAUTHORIZED, "sign in first")
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		err := tx.DeleteSession(p.TokenHash)
+		if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+			return nil
+		}
+		return err
+	})
+}
+
+// Me describes the principal in ctx.
+type Me struct {
+	UserID       string                 `json:"user_id"`
+	Email        string                 `json:"email"`
+	Organization *keyhouse.Organization `json:"organization"`
+	Roles        keyhouse.Roles         `json:"roles"`
+	Permissions  Can                    `json:"permissions"`
+}
+
+// Me returns the signed-in user, organization and roles.
+func (s *Service) Me(ctx context.Context) (*Me, error) {
+	p := keyhouse.PrincipalFromContext(ctx)
+	if p == nil || p.Operator {
+		return nil, keyhouse.Errorf(keyhouse.EUNAUTHORIZED, "sign in first")
+	}
+	me := &Me{UserID: p.UserID, Email: p.Email, Roles: p.Roles, Permissions: Permissions(ctx)}
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		me.Organization, err = tx.FindOrg(p.OrgID)
+		return err
+	})
+	return me, err
+}
+

@@ -1,0 +1,100 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"keyhouse"
+)
+
+// Store is the persistence the service needs. internal/sqlstore implements
+// it for SQLite and PostgreSQL. Every method that finds one object answers
+// a keyhouse ENOTFOUND error when there is none.
+type Store interface {
+	// Update runs fn in one read-write transaction: committed when fn
+	// returns nil, rolled back otherwise.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in one read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+
+	// FindKey returns the key with the given id, outside any transaction:
+	// the token endpoint's look-up.
+	FindKey(ctx context.Context, keyID string) (*keyhouse.APIKey, error)
+	// FindKeyByHash returns the key whose SecretHash is hash (legacy keys).
+	FindKeyByHash(ctx context.Context, hash []byte) (*keyhouse.APIKey, error)
+	// TouchKeys sets last_used_at for many keys in one transaction; ids of
+	// keys deleted since are ignored.
+	TouchKeys(ctx context.Context, used map[string]time.Time) error
+}
+
+// Tx is the set of operations available inside a transaction.
+type Tx interface {
+	CreateOrg(o *keyhouse.Organization) error
+	FindOrg(id string) (*keyhouse.Organization, error)
+	ListOrgs() ([]*keyhouse.Organization, error)
+	SetOrgState(id string, state keyhouse.OrgState) error
+
+	// CreateUser answers ECONFLICT when the e-mail is taken.
+	CreateUser(u *keyhouse.User) error
+	FindUserByID(id string) (*keyhouse.User, error)
+	FindUserByEmail(email string) (*keyhouse.User, error)
+	// UpdateUser writes Status, PasswordHash, TOTPSecret and TOTPLastStep.
+	UpdateUser(u *keyhouse.User) error
+
+	// PutMembership inserts or replaces the membership's roles.
+	PutMembership(m *keyhouse.Membership) error
+	FindMembership(orgID, userID string) (*keyhouse.Membership, error)
+	DeleteMembership(orgID, userID string) error
+	// ListMembers returns the organization's users, ordered by e-mail.
+	ListMembers(orgID string) ([]*keyhouse.Member, error)
+	// ListMemberships returns the user's memberships, ordered by org id.
+	ListMemberships(userID string) ([]*keyhouse.Membership, error)
+	// CountOwners counts the active users holding the owner role in orgID.
+	CountOwners(orgID string) (int, error)
+
+	CreateLink(l *keyhouse.Link) error
+	FindLink(tokenHash []byte) (*keyhouse.Link, error)
+	// UseLink marks an unused link used; ECONFLICT when it was used already.
+	UseLink(tokenHash []byte, at time.Time) error
+	// DeleteLinks removes the unused links of a purpose for a user ("" for
+	// every user, as for setup links).
+	DeleteLinks(purpose, userID string) error
+
+	CreateSession(s *keyhouse.Session) error
+	FindSession(tokenHash []byte) (*keyhouse.Session, error)
+	TouchSession(tokenHash []byte, at time.Time) error
+	DeleteSession(tokenHash []byte) error
+	// DeleteUserSessions ends the user's sessions in orgID, or in every
+	// organization when orgID is "".
+	DeleteUserSessions(userID, orgID string) error
+
+	// CreateClient answers ECONFLICT when the client ID is taken.
+	CreateClient(c *keyhouse.Client) error
+	FindClient(orgID string, env keyhouse.Environment, clientID string) (*keyhouse.Client, error)
+	// ListClients returns the environment's clients ordered by name, then ID.
+	ListClients(orgID string, env keyhouse.Environment) ([]*keyhouse.Client, error)
+
+	// CreateKey answers ECONFLICT when the key id or secret hash is taken.
+	CreateKey(k *keyhouse.APIKey) error
+	FindKey(keyID string) (*keyhouse.APIKey, error)
+	// ListKeys returns the environment's keys ordered by created_at, key id.
+	ListKeys(orgID string, env keyhouse.Environment) ([]*keyhouse.APIKey, error)
+	CountKeys(clientID string) (int, error)
+	UpdateKeyDescription(keyID string, description string) error
+	DeleteKey(keyID string) error
+
+	// EventSummaries counts received events per client ID of the
+	// environment: since dayStart (today), since weekStart, and in total.
+	EventSummaries(orgID string, env keyhouse.Environment, dayStart, weekStart time.Time) (map[string]keyhouse.EventSummary, error)
+
+	// AppendAudit inserts ev and sets its ID.
+	AppendAudit(ev *keyhouse.AuditEvent) error
+	// ListAudit returns events matching f, newest first, at most f.Limit.
+	ListAudit(f keyhouse.AuditFilter) ([]*keyhouse.AuditEvent, error)
+
+	// FindThrottle returns the record for key, or a zero Throttle with
+	// that Key when there is none (never ENOTFOUND).
+	FindThrottle(key string) (keyhouse.Throttle, error)
+	PutThrottle(t keyhouse.Throttle) error
+	DeleteThrottle(key string) error
+}

@@ -1,0 +1,159 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"keyhouse"
+)
+
+// Invited is the answer to an invitation. ActivationURL is set when the
+// user must activate: the inviter passes it on (no SMTP server is used).
+type Invited struct {
+	keyhouse.Member
+	ActivationURL string `json:"activation_url,omitempty"`
+}
+
+// ListUsers returns the members of the principal's organization.
+func (s *Service) ListUsers(ctx context.Context) ([]*keyhouse.Member, error) {
+	p, err := authorize(ctx, permManageUsers)
+	if err != nil {
+		return nil, err
+	}
+	var ms []*keyhouse.Member
+	err = s.store.View(ctx, func(tx Tx) (err error) {
+		ms, err = tx.ListMembers(p.OrgID)
+		return err
+	})
+	return ms, err
+}
+
+// InviteUser adds email to the principal's organization with roles. Only
+// an Owner may grant the owner role.
+func (s *Service) InviteUser(ctx context.Context, email string, roleNames []string) (*Invited, error) {
+	p, err := authorize(ctx, permManageUsers)
+	if err != nil {
+		return nil, err
+	}
+	if email, err = keyhouse.NormalizeEmail("email", email); err != nil {
+		return nil, err
+	}
+	roles, err := keyhouse.ParseRoles("roles", roleNames)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwnerGrant(p, nil, roles); err != nil {
+		return nil, err
+	}
+	var out *Invited
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if err := requireActiveOrg(tx, p.OrgID); err != nil {
+			return err
+		}
+		u, url, err := s.addMember(tx, p.OrgID, email, roles)
+		if err != nil {
+			return err
+		}
+		out = &Invited{Member: keyhouse.Member{ID: u.ID, Email: u.Email, Roles: roles, Status: u.Status, CreatedAt: u.CreatedAt}, ActivationURL: url}
+		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserInvited, u.Email)
+	})
+	return out, err
+}
+
+// UpdateUserRoles replaces a member's roles.
+func (s *Service) UpdateUserRoles(ctx context.Context, userID string, roleNames []string) (*keyhouse.Member, error) {
+	p, err := authorize(ctx, permManageUsers)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := keyhouse.ParseRoles("roles", roleNames)
+	if err != nil {
+		return nil, err
+	}
+	var out *keyhouse.Member
+	err = s.store.Update(ctx, func(tx Tx) error {
+		u, m, err := findMember(tx, p.OrgID, userID)
+		if err != nil {
+			return err
+		}
+		if err := checkOwnerGrant(p, m.Roles, roles); err != nil {
+			return err
+		}
+		if m.Roles.Has(keyhouse.RoleOwner) && !roles.Has(keyhouse.RoleOwner) {
+			if err := requireAnotherOwner(tx, p.OrgID, u); err != nil {
+				return err
+			}
+		}
+		m.Roles = roles
+		if err := tx.PutMembership(m); err != nil {
+			return fmt.Errorf("put membership: %w", err)
+		}
+		out = &keyhouse.Member{ID: u.ID, Email: u.Email, Roles: roles, Status: u.Status, CreatedAt: u.CreatedAt}
+		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserUpdated, u.Email+" roles="+roles.String())
+	})
+	return out, err
+}
+
+// RemoveUser removes a member from the principal's organization and ends
+// the member's sessions there.
+func (s *Service) RemoveUser(ctx context.Context, userID string) error {
+	p, err := authorize(ctx, permManageUsers)
+	if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		u, m, err := findMember(tx, p.OrgID, userID)
+		if err != nil {
+			return err
+		}
+		if err := checkOwnerGrant(p, m.Roles, nil); err != nil {
+			return err
+		}
+		if m.Roles.Has(keyhouse.RoleOwner) {
+			if err := requireAnotherOwner(tx, p.OrgID, u); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteMembership(p.OrgID, u.ID); err != nil {
+			return fmt.Errorf("delete membership: %w", err)
+		}
+		if err := tx.DeleteUserSessions(u.ID, p.OrgID); err != nil {
+			return fmt.Errorf("delete sessions: %w", err)
+		}
+		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserRemoved, u.Email)
+	})
+}
+
+// ResetPassword puts a member back to pending: password and TOTP are
+// cleared, every session ends, and a new activation link is returned.
+func (s *Service) ResetPassword(ctx context.Context, userID string) (string, error) {
+	p, err := authorize(ctx, permManageUsers)
+	if err != nil {
+		return "", err
+	}
+	var url string
+	err = s.store.Update(ctx, func(tx Tx) error {
+		u, m, err := findMember(tx, p.OrgID, userID)
+		if err != nil {
+			return err
+		}
+		if err := checkOwnerGrant(p, m.Roles, nil); err != nil {
+			return err
+		}
+		if err := requireOwnersRemainAfterReset(tx, u); err != nil {
+			return err
+		}
+		u.Status, u.PasswordHash, u.TOTPSecret, u.TOTPLastStep = keyhouse.UserPending, "", "", 0
+		if err := tx.UpdateUser(u); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if err := tx.DeleteUserSessions(u.ID, ""); err != nil {
+			return fmt.Errorf("delete sessions: %w", err)
+		}
+		if url, err = s.newActivationLink(tx, p.OrgID, u.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserPasswordReset, u.Email)
+	})
+	return url, err
+}

@@ -1,0 +1,62 @@
+package service
+
+import (
+	"context"
+
+	"keyhouse"
+	"keyhouse/internal/apikey"
+)
+
+// errBadKey is the one answer for every key that does not authenticate:
+// unknown, wrong secret, malformed or deleted, so nothing can be probed.
+var errBadKey = keyhouse.Errorf(keyhouse.ECREDENTIALS, "invalid client credentials")
+
+// AuthenticateBasic checks the credential of an "Authorization: Basic"
+// header (an API key, key id and secret, or a legacy key) and returns its
+// key. A malformed secret is refused without touching the store. The use
+// is recorded for last_used_at without a write.
+func (s *Service) AuthenticateBasic(ctx context.Context, credential string) (*keyhouse.APIKey, error) {
+	c, err := apikey.ParseBasic(credential)
+	if err != nil {
+		return nil, errBadKey
+	}
+	return s.authenticate(ctx, c)
+}
+
+// AuthenticatePair checks a key id and secret given apart (client_id and
+// client_secret of an OAuth client).
+func (s *Service) AuthenticatePair(ctx context.Context, keyID, secret string) (*keyhouse.APIKey, error) {
+	if !apikey.ValidKeyID(keyID) {
+		return nil, errBadKey
+	}
+	if _, err := apikey.CheckSecret(secret); err != nil {
+		return nil, errBadKey
+	}
+	return s.authenticate(ctx, apikey.Credential{KeyID: keyID, Secret: secret})
+}
+
+func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyhouse.APIKey, error) {
+	hash := s.hasher.Hash(c.Secret)
+	var k *keyhouse.APIKey
+	var err error
+	if c.Legacy {
+		k, err = s.store.FindKeyByHash(ctx, hash)
+	} else {
+		k, err = s.store.FindKey(ctx, c.KeyID)
+	}
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+		return nil, errBadKey
+	} else if err != nil {
+		return nil, err
+	}
+	if !apikey.Equal(hash, k.SecretHash) {
+		return nil, errBadKey
+	}
+	if !c.Legacy {
+		if env, _ := apikey.CheckSecret(c.Secret); env != k.Environment {
+			return nil, errBadKey
+		}
+	}
+	s.usage.record(k.KeyID, s.now())
+	return k, nil
+}

@@ -1,0 +1,98 @@
+package sqlstore
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// migrationFS holds migrations/<dialect>/NNNN_name.sql: forward-only, the
+// same numbers in every dialect.
+//
+//go:embed migrations
+var migrationFS embed.FS
+
+// migration is one numbered SQL file.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the dialect's migrations in order.
+func (d Dialect) migrations() ([]migration, error) {
+	dir := path.Join("migrations", d.String())
+	entries, err := fs.ReadDir(migrationFS, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries { // ReadDir sorts by name: by number
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("migration %s: want NNNN_name.sql", e.Name())
+		}
+		if v != len(ms)+1 {
+			return nil, fmt.Errorf("migration %s: want number %d", e.Name(), len(ms)+1)
+		}
+		b, err := fs.ReadFile(migrationFS, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read migration: %w", err)
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	return ms, nil
+}
+
+// Migrate applies the migrations not yet recorded in schema_migrations, in
+// order, each in its own transaction. It is safe to run again, and from
+// several processes at once.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := s.d.migrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := s.apply(ctx, m); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// apply runs m unless it is recorded, and records it.
+func (s *Store) apply(ctx context.Context, m migration) error {
+	return s.run(ctx, nil, func(t *txn) error {
+		if lock := s.d.migrationLock(); lock != "" {
+			if _, err := t.exec(lock); err != nil {
+				return translate("lock migrations", "migration", err)
+			}
+		}
+		if _, err := t.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    BIGINT NOT NULL PRIMARY KEY,
+			applied_at BIGINT NOT NULL
+		)`); err != nil {
+			return translate("create schema_migrations", "migration", err)
+		}
+		var n int
+		err := t.queryRow(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n)
+		if err != nil {
+			return translate("find migration", "migration", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := t.q.ExecContext(ctx, m.sql); err != nil { // not rebound: DDL has no placeholders
+			return translate("apply", "migration", err)
+		}
+		_, err = t.exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+			m.version, micros(time.Now()))
+		return translate("record migration", "migration", err)
+	})
+}

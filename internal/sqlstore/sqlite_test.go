@@ -1,0 +1,163 @@
+package sqlstore
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"keyhouse"
+)
+
+func TestSQLite(t *testing.T) {
+	runConformance(t, func(t *testing.T) *Store { return MustOpenSQLite(t) })
+}
+
+// MustOpenSQLite opens a fresh database file in tb.TempDir().
+func MustOpenSQLite(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), "sqlite:"+filepath.Join(tb.TempDir(), "keyhouse.db"))
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestOpenSQLiteDSNs(t *testing.T) {
+	dir := t.TempDir()
+	tests := []string{
+		"sqlite:" + filepath.Join(dir, "a.db"),
+		"sqlite:" + filepath.Join(dir, "b.sqlite") + "?_synchronous=FULL",
+		"sqlite:file:" + filepath.Join(dir, "c.db"),
+		"sqlite:file:" + filepath.Join(dir, "d.db") + "?cache=private",
+		filepath.Join(dir, "e.db"),
+	}
+	for _, dsn := range tests {
+		t.Run(filepath.Base(dsn), func(t *testing.T) {
+			s, err := Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatalf("Open(%q): %v", dsn, err)
+			}
+			defer s.Close()
+			var mode string
+			var fk, timeout int
+			db := s.DB()
+			if err := db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+			}
+			if err := db.QueryRowContext(t.Context(), `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+				t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
+			}
+			if err := db.QueryRowContext(t.Context(), `PRAGMA busy_timeout`).Scan(&timeout); err != nil || timeout != 5000 {
+				t.Errorf("busy_timeout = %d, %v; want 5000", timeout, err)
+			}
+		})
+	}
+}
+
+func TestParseDSN(t *testing.T) {
+	tests := []struct {
+		dsn     string
+		dialect Dialect
+		name    string // "" when the DSN is refused
+	}{
+		{"sqlite:keyhouse.db", SQLite, "keyhouse.db?" + sqliteParams},
+		{"sqlite:/var/lib/kh/data", SQLite, "/var/lib/kh/data?" + sqliteParams},
+		{"sqlite:kh.db?_synchronous=FULL", SQLite, "kh.db?_synchronous=FULL&" + sqliteParams},
+		{"sqlite:file:/tmp/kh.db?mode=rwc", SQLite, "file:/tmp/kh.db?mode=rwc&" + sqliteParams},
+		{"data/keyhouse.db", SQLite, "data/keyhouse.db?" + sqliteParams},
+		{"postgres://u:secret@db/kh?sslmode=disable", Postgres, "postgres://u:secret@db/kh?sslmode=disable"},
+		{"postgresql://db/kh", Postgres, "postgresql://db/kh"},
+		{"sqlite:", SQLite, ""},
+		{"sqlite:file:", SQLite, ""},
+		{"keyhouse.sqlite", SQLite, ""},
+		{"mysql://u:secret@db/kh", SQLite, ""},
+	}
+	for _, tt := range tests {
+		d, name, err := parseDSN(tt.dsn)
+		if tt.name == "" {
+			if err == nil || strings.Contains(err.Error(), "secret") {
+				t.Errorf("parseDSN(%q) = %q, %v; want an error without the DSN", tt.dsn, name, err)
+			}
+			continue
+		}
+		if err != nil || d != tt.dialect || name != tt.name {
+			t.Errorf("parseDSN(%q) = %v, %q, %v; want %v, %q", tt.dsn, d, name, err, tt.dialect, tt.name)
+		}
+	}
+}
+
+func TestRebind(t *testing.T) {
+	q := `SELECT a FROM t WHERE b = ? AND c IN (?, ?)`
+	if got := SQLite.rebind(q); got != q {
+		t.Errorf("SQLite.rebind = %q", got)
+	}
+	if got, want := Postgres.rebind(q), `SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)`; got != want {
+		t.Errorf("Postgres.rebind = %q, want %q", got, want)
+	}
+}
+
+func TestPostgres(t *testing.T) {
+	dsn := os.Getenv("KEYHOUSE_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("KEYHOUSE_TEST_POSTGRES is not set: CI must run the PostgreSQL conformance suite")
+		}
+		t.Skip("KEYHOUSE_TEST_POSTGRES is not set")
+	}
+	runConformance(t, func(t *testing.T) *Store { return MustOpenPostgres(t, dsn) })
+}
+
+// MustOpenPostgres opens the database at dsn in a schema of its own, made
+// for tb and dropped after it.
+func MustOpenPostgres(tb testing.TB, dsn string) *Store {
+	tb.Helper()
+	ctx := context.Background()
+	admin, err := openPostgres(dsn)
+	if err != nil {
+		tb.Fatalf("open postgres: %v", err)
+	}
+	tb.Cleanup(func() { admin.Close() })
+	schema := "test_" + strings.ToLower(keyhouse.RandomBase62(12))
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			tb.Errorf("drop schema: %v", err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	s, err := Open(ctx, dsn+sep+"search_path="+schema)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestOpenConcurrently opens one new database from several goroutines, as
+// commands started together do: every Open migrates or waits, none fails.
+func TestOpenConcurrently(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "keyhouse.db")
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() {
+			s, err := Open(t.Context(), dsn)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("Open: %v", err)
+		}
+	}
+}

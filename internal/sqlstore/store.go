@@ -1,0 +1,136 @@
+// Package sqlstore implements service.Store with database/sql on SQLite
+// (modernc.org/sqlite) and PostgreSQL (pgx). Queries are written once with
+// ? placeholders; dialect.go holds what differs between the two.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"keyhouse"
+	"keyhouse/internal/service"
+)
+
+// Store is the keyhouse database. Each exported method runs in one
+// transaction.
+type Store struct {
+	db *sql.DB
+	d  Dialect
+}
+
+// Open connects to the database named by dsn and applies the migrations.
+// dsn is sqlite:PATH, sqlite:file:URI, a bare PATH ending in .db, or a
+// postgres:// (postgresql://) URL.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	d, name, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	var db *sql.DB
+	if d == Postgres {
+		db, err = openPostgres(name)
+	} else {
+		db, err = sql.Open("sqlite", name)
+		// Keep connections open: each new one re-runs the DSN pragmas.
+		db.SetMaxIdleConns(8)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := New(db, d)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, translate("open database", "database", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New returns a Store over db, a database of dialect d. It applies no
+// migrations: call Migrate.
+func New(db *sql.DB, d Dialect) *Store {
+	return &Store{db: db, d: d}
+}
+
+// DB returns the underlying database, for tests and for the intake API.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the dialect of the database.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Update runs fn in one read-write transaction: committed when fn returns
+// nil, rolled back otherwise. On SQLite the transaction holds the write
+// lock from its start (BEGIN IMMEDIATE, see sqliteParams).
+func (s *Store) Update(ctx context.Context, fn func(service.Tx) error) error {
+	return s.run(ctx, nil, func(t *txn) error { return fn(t) })
+}
+
+// View runs fn in one read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(service.Tx) error) error {
+	return s.run(ctx, &sql.TxOptions{ReadOnly: true}, func(t *txn) error { return fn(t) })
+}
+
+// run runs fn in one transaction, read-only when opts says so.
+func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(*txn) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return translate("begin", "transaction", err)
+	}
+	defer tx.Rollback()
+	if err := fn(&txn{ctx: ctx, q: tx, d: s.d}); err != nil {
+		return err
+	}
+	return translate("commit", "transaction", tx.Commit())
+}
+
+// FindKey returns the key with the given id in one statement, outside any
+// transaction.
+func (s *Store) FindKey(ctx context.Context, keyID string) (*keyhouse.APIKey, error) {
+	return (&txn{ctx: ctx, q: s.db, d: s.d}).FindKey(keyID)
+}
+
+// FindKeyByHash returns the key whose SecretHash is hash.
+func (s *Store) FindKeyByHash(ctx context.Context, hash []byte) (*keyhouse.APIKey, error) {
+	t := &txn{ctx: ctx, q: s.db, d: s.d}
+	return t.findKey("find key by hash", "secret_hash = ?", hash)
+}
+
+// TouchKeys moves last_used_at of many keys forward, never back, in one
+// transaction. Ids of keys deleted since are ignored.
+func (s *Store) TouchKeys(ctx context.Context, used map[string]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	// The same key order in every transaction: on PostgreSQL, two instances
+	// touching the same keys cannot deadlock.
+	ids := make([]string, 0, len(used))
+	for id := range used {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return s.run(ctx, nil, func(t *txn) error {
+		stmt, err := t.q.PrepareContext(ctx, s.d.rebind(
+			`UPDATE api_keys SET last_used_at = ?
+			WHERE key_id = ? AND (last_used_at IS NULL OR last_used_at < ?)`))
+		if err != nil {
+			return translate("prepare touch keys", "api key", err)
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			at := micros(used[id])
+			if _, err := stmt.ExecContext(ctx, at, id, at); err != nil {
+				return translate("touch key", "api key", err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,254 @@
+// Package keyhouse is the domain of the keyhouse API-key service:
+// organizations, users, clients, API keys and audit events, with the
+// validation of their values. It imports the standard library only; every
+// adapter (store, server, command line) imports it.
+package keyhouse
+
+import (
+	"crypto/rand"
+	"time"
+)
+
+// Environment is an integration environment. Nothing crosses environments.
+type Environment string
+
+// The two environments.
+const (
+	Sandbox    Environment = "sandbox"
+	Production Environment = "production"
+)
+
+// Environments lists every environment in display order.
+var Environments = []Environment{Sandbox, Production}
+
+// ParseEnvironment returns the environment named s, or an EINVALID error
+// naming field.
+func ParseEnvironment(field, s string) (Environment, error) {
+	switch Environment(s) {
+	case Sandbox, Production:
+		return Environment(s), nil
+	}
+	return "", Errorf(EINVALID, "%s: must be sandbox or production", field)
+}
+
+// OrgState is the life-cycle state of an organization.
+type OrgState string
+
+// Organization states: pending until its first Owner activates.
+const (
+	OrgPending OrgState = "pending"
+	OrgActive  OrgState = "active"
+)
+
+// Organization is a tenant.
+type Organization struct {
+	ID        string    `json:"organization_id"`
+	Name      string    `json:"name"`
+	State     OrgState  `json:"state"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// UserStatus is the life-cycle state of a user.
+type UserStatus string
+
+// User states: pending until the activation link is used.
+const (
+	UserPending UserStatus = "pending"
+	UserActive  UserStatus = "active"
+)
+
+// User is a person who signs in. The e-mail address identifies the user
+// and never changes. PasswordHash and TOTPSecret are sealed values that
+// never leave the service.
+type User struct {
+	ID           string
+	Email        string
+	Status       UserStatus
+	PasswordHash string // argon2id in PHC string form; "" until activation
+	TOTPSecret   string // sealed with the server secret; "" when not enrolled
+	TOTPLastStep int64  // the last accepted TOTP time step, against replay
+	CreatedAt    time.Time
+}
+
+// Membership binds a user to an organization with roles.
+type Membership struct {
+	OrgID  string
+	UserID string
+	Roles  Roles
+}
+
+// Member is a user as seen from one organization.
+type Member struct {
+	ID        string     `json:"id"`
+	Email     string     `json:"email"`
+	Roles     Roles      `json:"roles"`
+	Status    UserStatus `json:"status"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// Client is an integration identity in one organization and environment.
+type Client struct {
+	ClientID      string      `json:"client_id"`
+	OrgID         string      `json:"-"`
+	Name          string      `json:"name"`
+	Environment   Environment `json:"environment"`
+	InitializedAt *time.Time  `json:"initialized_at"`
+	CreatedAt     time.Time   `json:"-"`
+}
+
+// Initialized reports whether keys may be generated for the client.
+func (c *Client) Initialized() bool { return c.InitializedAt != nil }
+
+// APIKey is a credential of one client. The secret is never stored: only
+// its HMAC (SecretHash) and its last four characters.
+type APIKey struct {
+	KeyID       string      `json:"key_id"`
+	OrgID       string      `json:"-"`
+	Environment Environment `json:"-"`
+	ClientID    string      `json:"-"`
+	SecretHash  []byte      `json:"-"`
+	SecretLast4 string      `json:"secret_last4"`
+	Description *string     `json:"description"` // nil for legacy keys
+	Legacy      bool        `json:"legacy"`
+	CreatedAt   time.Time   `json:"created_at"`
+	CreatedBy   string      `json:"created_by"`
+	LastUsedAt  *time.Time  `json:"last_used_at"`
+}
+
+// EventSummary counts the events received for one client.
+type EventSummary struct {
+	Today          int64      `json:"today"`
+	Last7Days      int64      `json:"last_7_days"`
+	Total          int64      `json:"total"`
+	LastReceivedAt *time.Time `json:"last_received_at"`
+}
+
+// Session is a signed-in user in one organization. The token itself is
+// never stored: TokenHash is its SHA-256.
+type Session struct {
+	TokenHash  []byte
+	UserID     string
+	OrgID      string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end, whatever the activity
+}
+
+// Session lifetimes.
+const (
+	SessionIdle     = 15 * time.Minute
+	SessionAbsolute = 12 * time.Hour
+)
+
+// Link purposes: what a one-time link lets its holder do.
+const (
+	LinkSetup      = "setup"      // create the first organization
+	LinkActivation = "activation" // set a password and enrol TOTP
+)
+
+// Link is a one-time, expiring link token (setup, activation). Only the
+// hash of the token is stored.
+type Link struct {
+	TokenHash []byte
+	Purpose   string
+	UserID    string
+	OrgID     string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// ActivationTTL is how long an activation link stays valid.
+const ActivationTTL = 7 * 24 * time.Hour
+
+// AuditEvent is an append-only record of a security-relevant action.
+type AuditEvent struct {
+	ID          int64       `json:"id"`
+	Time        time.Time   `json:"time"`
+	OrgID       string      `json:"organization_id"`
+	Environment Environment `json:"environment,omitempty"`
+	Actor       string      `json:"actor"`
+	Action      string      `json:"action"`
+	Target      string      `json:"target"`
+	IP          string      `json:"ip"`
+	UserAgent   string      `json:"user_agent"`
+}
+
+// Audit actions.
+const (
+	ActionSigninSucceeded   = "signin.succeeded"
+	ActionSigninFailed      = "signin.failed"
+	ActionUserInvited       = "user.invited"
+	ActionUserActivated     = "user.activated"
+	ActionUserUpdated       = "user.updated"
+	ActionUserRemoved       = "user.removed"
+	ActionUserPasswordReset = "user.password_reset"
+	ActionClientInitialized = "client.initialized"
+	ActionKeyCreated        = "api_key.created"
+	ActionKeyUpdated        = "api_key.updated"
+	ActionKeyDeleted        = "api_key.deleted"
+	ActionKeyImported       = "api_key.imported"
+	ActionSigningKeyRotated = "signing_key.rotated"
+	ActionOrgCreated        = "organization.created"
+)
+
+// AuditFilter selects audit events. Zero fields do not filter. Events come
+// newest first; Before, when set, is the cursor: only IDs below it.
+type AuditFilter struct {
+	OrgID  string
+	From   time.Time
+	To     time.Time
+	Action string
+	Before int64
+	Limit  int
+}
+
+// NewID returns prefix + "_" + 20 random base62 characters.
+func NewID(prefix string) string {
+	return prefix + "_" + RandomBase62(20)
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// RandomBase62 returns n characters drawn uniformly from [0-9A-Za-z] with
+// crypto/rand.
+func RandomBase62(n int) string {
+	out := make([]byte, n)
+	buf := make([]byte, n+n/2)
+	for i := 0; i < n; {
+		rand.Read(buf)
+		for _, b := range buf {
+			if b >= 248 { // 248 = 4*62: reject to keep the draw uniform
+				continue
+			}
+			out[i] = base62[b%62]
+			if i++; i == n {
+				break
+			}
+		}
+	}
+	return string(out)
+}
+
+// Throttle is the failed sign-in record of one subject (an account or a
+// source IP): how many failures in a row, and until when it is locked.
+type Throttle struct {
+	Key         string
+	Failures    int
+	LockedUntil time.Time
+	UpdatedAt   time.Time
+}
+
+// ClientDetail is a client with its keys and its data-received summary, as
+// the API Keys page shows it.
+type ClientDetail struct {
+	*Client
+	Keys   []*APIKey    `json:"keys"`
+	Events EventSummary `json:"events"`
+}
+
+// ClientSummary is a client with its data-received summary only: what
+// every role may see.
+type ClientSummary struct {
+	*Client
+	Events EventSummary `json:"events"`
+}
