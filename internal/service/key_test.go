@@ -6,40 +6,14 @@ import (
 	"testing"
 
 	"keyhouse"
+	"keyhouse/internal/keyhousetest"
 	"keyhouse/internal/service"
 )
 
-// newClient initializes a sandbox client in owner's organization.
-func (e *env) newClient(tb testing.TB, owner *user) *keyhouse.Client {
-	tb.Helper()
-	c, err := e.svc.InitClient(owner.Ctx, keyhouse.Sandbox, "Web shop")
-	if err != nil {
-		tb.Fatalf("init client: %v", err)
-	}
-	return c
-}
-
-// keyOf returns the key with id in the client list of owner's org.
-func (e *env) keyOf(tb testing.TB, owner *user, keyID string) *keyhouse.APIKey {
-	tb.Helper()
-	cs, err := e.svc.ListClients(owner.Ctx, keyhouse.Sandbox)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, c := range cs {
-		for _, k := range c.Keys {
-			if k.KeyID == keyID {
-				return k
-			}
-		}
-	}
-	return nil
-}
-
 func TestDescriptionRules(t *testing.T) {
-	e := newEnv(t)
-	owner := e.newOrg(t, "acme")
-	c := e.newClient(t, owner)
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
 	tests := []struct {
 		name string
 		desc string
@@ -61,9 +35,9 @@ func TestDescriptionRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gen, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, tt.desc)
+			gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, tt.desc)
 			if !tt.ok {
-				mustCode(t, err, keyhouse.EINVALID)
+				keyhousetest.MustCode(t, err, keyhouse.EINVALID)
 				if !strings.HasPrefix(keyhouse.ErrorMessage(err), "description: ") {
 					t.Errorf("message %q does not name the field", keyhouse.ErrorMessage(err))
 				}
@@ -72,194 +46,194 @@ func TestDescriptionRules(t *testing.T) {
 			if err != nil {
 				t.Fatalf("generate: %v", err)
 			}
-			defer e.svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID)
-			if got := *e.keyOf(t, owner, gen.KeyID).Description; got != tt.desc {
+			defer e.Svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID)
+			if got := *e.KeyOf(t, owner, gen.KeyID).Description; got != tt.desc {
 				t.Errorf("stored description %q, want %q", got, tt.desc)
 			}
 		})
 	}
-	gen, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "before")
+	gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "before")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run("edit "+tt.name, func(t *testing.T) {
-			_, err := e.svc.UpdateKeyDescription(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, tt.desc)
+			_, err := e.Svc.UpdateKeyDescription(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, tt.desc)
 			want := tt.desc
 			if !tt.ok {
-				mustCode(t, err, keyhouse.EINVALID)
+				keyhousetest.MustCode(t, err, keyhouse.EINVALID)
 				want = "unchanged"
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if got := *e.keyOf(t, owner, gen.KeyID).Description; got != want {
+			if got := *e.KeyOf(t, owner, gen.KeyID).Description; got != want {
 				t.Errorf("description after edit = %q, want %q", got, want)
 			}
-			e.svc.UpdateKeyDescription(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, "unchanged")
+			e.Svc.UpdateKeyDescription(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, "unchanged")
 		})
 	}
 }
 
 func TestLegacyKeys(t *testing.T) {
-	e := newEnv(t)
-	owner := e.newOrg(t, "acme")
-	c := e.newClient(t, owner)
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
 	legacy := "LEGACY-key-0123456789-abcdef"
-	n, err := e.svc.ImportLegacy(operator(owner.OrgID), keyhouse.Sandbox, c.ClientID, []string{legacy})
+	n, err := e.Svc.ImportLegacy(keyhousetest.Operator(owner.OrgID), keyhouse.Sandbox, c.ClientID, []string{legacy})
 	if err != nil || n != 1 {
 		t.Fatalf("import = %d, %v", n, err)
 	}
-	_, err = e.svc.ImportLegacy(operator(owner.OrgID), keyhouse.Sandbox, c.ClientID, []string{legacy})
-	mustCode(t, err, keyhouse.ECONFLICT)
-	_, err = e.svc.ImportLegacy(operator(owner.OrgID), keyhouse.Sandbox, c.ClientID, []string{"short"})
-	mustCode(t, err, keyhouse.EINVALID)
+	_, err = e.Svc.ImportLegacy(keyhousetest.Operator(owner.OrgID), keyhouse.Sandbox, c.ClientID, []string{legacy})
+	keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
+	_, err = e.Svc.ImportLegacy(keyhousetest.Operator(owner.OrgID), keyhouse.Sandbox, c.ClientID, []string{"short"})
+	keyhousetest.MustCode(t, err, keyhouse.EINVALID)
 	if strings.Contains(err.Error(), "short") {
 		t.Errorf("error echoes the key: %v", err)
 	}
 
-	k, err := e.svc.AuthenticateBasic(context.Background(), legacy)
+	k, err := e.Svc.AuthenticateBasic(context.Background(), legacy)
 	if err != nil {
 		t.Fatalf("legacy key does not authenticate: %v", err)
 	}
 	if !k.Legacy || k.Description != nil || k.SecretLast4 != "cdef" {
 		t.Errorf("legacy key = %+v", k)
 	}
-	_, err = e.svc.UpdateKeyDescription(owner.Ctx, keyhouse.Sandbox, c.ClientID, k.KeyID, "x")
-	mustCode(t, err, keyhouse.ECONFLICT)
-	if d := e.keyOf(t, owner, k.KeyID).Description; d != nil {
+	_, err = e.Svc.UpdateKeyDescription(owner.Ctx, keyhouse.Sandbox, c.ClientID, k.KeyID, "x")
+	keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
+	if d := e.KeyOf(t, owner, k.KeyID).Description; d != nil {
 		t.Errorf("legacy description became %q", *d)
 	}
-	if err := e.svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, k.KeyID, c.ClientID); err != nil {
+	if err := e.Svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, k.KeyID, c.ClientID); err != nil {
 		t.Fatalf("delete legacy: %v", err)
 	}
-	_, err = e.svc.AuthenticateBasic(context.Background(), legacy)
-	mustCode(t, err, keyhouse.ECREDENTIALS)
+	_, err = e.Svc.AuthenticateBasic(context.Background(), legacy)
+	keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
 }
 
 func TestDeleteConfirmation(t *testing.T) {
-	e := newEnv(t)
-	owner := e.newOrg(t, "acme")
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
 	// A client ID with letters, as an imported client may have, so that a
 	// change of case is a different string.
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	c := &keyhouse.Client{ClientID: "AbC123xyz", OrgID: owner.OrgID, Name: "Imported", Environment: keyhouse.Sandbox, InitializedAt: &now, CreatedAt: now}
-	if err := e.store.Update(context.Background(), func(tx service.Tx) error { return tx.CreateClient(c) }); err != nil {
+	if err := e.Store.Update(context.Background(), func(tx service.Tx) error { return tx.CreateClient(c) }); err != nil {
 		t.Fatal(err)
 	}
-	gen, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+	gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, confirm := range []string{"", "wrong", "abc123xyz", "ABC123XYZ", " AbC123xyz", "AbC123xyz ", "AbC123xyz\n", "AbC123xy", "AbC123xyzz"} {
 		t.Run(strings.ReplaceAll(confirm, " ", "_"), func(t *testing.T) {
-			err := e.svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, confirm)
-			mustCode(t, err, keyhouse.EINVALID)
+			err := e.Svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, confirm)
+			keyhousetest.MustCode(t, err, keyhouse.EINVALID)
 			if keyhouse.ErrorMessage(err) != "confirm_client_id: must equal the client ID exactly" {
 				t.Errorf("message = %q", keyhouse.ErrorMessage(err))
 			}
-			if e.keyOf(t, owner, gen.KeyID) == nil {
+			if e.KeyOf(t, owner, gen.KeyID) == nil {
 				t.Fatal("key deleted by a wrong confirmation")
 			}
-			if _, err := e.svc.AuthenticateBasic(context.Background(), gen.APIKey); err != nil {
+			if _, err := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey); err != nil {
 				t.Fatalf("key stopped working: %v", err)
 			}
 		})
 	}
-	if err := e.svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID); err != nil {
+	if err := e.Svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	if e.keyOf(t, owner, gen.KeyID) != nil {
+	if e.KeyOf(t, owner, gen.KeyID) != nil {
 		t.Error("key still listed")
 	}
-	if len(e.deleted) != 1 || e.deleted[0] != gen.KeyID {
-		t.Errorf("revocation hook saw %v", e.deleted)
+	if len(e.Deleted) != 1 || e.Deleted[0] != gen.KeyID {
+		t.Errorf("revocation hook saw %v", e.Deleted)
 	}
-	_, err = e.svc.AuthenticateBasic(context.Background(), gen.APIKey)
-	mustCode(t, err, keyhouse.ECREDENTIALS)
-	err = e.svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID)
-	mustCode(t, err, keyhouse.ENOTFOUND)
+	_, err = e.Svc.AuthenticateBasic(context.Background(), gen.APIKey)
+	keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
+	err = e.Svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID)
+	keyhousetest.MustCode(t, err, keyhouse.ENOTFOUND)
 }
 
 func TestKeyRules(t *testing.T) {
-	e := newEnv(t)
-	owner := e.newOrg(t, "acme")
-	other := e.newOrg(t, "globex")
-	c := e.newClient(t, owner)
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	other := e.NewOrg(t, "globex")
+	c := e.NewClient(t, owner)
 
 	t.Run("uninitialized client", func(t *testing.T) {
-		now := e.clock.Now()
+		now := e.Clock.Now()
 		raw := &keyhouse.Client{ClientID: "1234567890", OrgID: owner.OrgID, Name: "Raw", Environment: keyhouse.Sandbox, CreatedAt: now}
-		if err := e.store.Update(context.Background(), func(tx service.Tx) error { return tx.CreateClient(raw) }); err != nil {
+		if err := e.Store.Update(context.Background(), func(tx service.Tx) error { return tx.CreateClient(raw) }); err != nil {
 			t.Fatal(err)
 		}
-		_, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, raw.ClientID, "")
-		mustCode(t, err, keyhouse.ECONFLICT)
+		_, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, raw.ClientID, "")
+		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
 	})
 	t.Run("other organization answers not found", func(t *testing.T) {
-		gen, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+		gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.svc.GenerateKey(other.Ctx, keyhouse.Sandbox, c.ClientID, "")
-		mustCode(t, err, keyhouse.ENOTFOUND)
-		_, err = e.svc.UpdateKeyDescription(other.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, "x")
-		mustCode(t, err, keyhouse.ENOTFOUND)
-		err = e.svc.DeleteKey(other.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID)
-		mustCode(t, err, keyhouse.ENOTFOUND)
+		_, err = e.Svc.GenerateKey(other.Ctx, keyhouse.Sandbox, c.ClientID, "")
+		keyhousetest.MustCode(t, err, keyhouse.ENOTFOUND)
+		_, err = e.Svc.UpdateKeyDescription(other.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, "x")
+		keyhousetest.MustCode(t, err, keyhouse.ENOTFOUND)
+		err = e.Svc.DeleteKey(other.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID)
+		keyhousetest.MustCode(t, err, keyhouse.ENOTFOUND)
 	})
 	t.Run("other environment answers not found", func(t *testing.T) {
-		_, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Production, c.ClientID, "")
-		mustCode(t, err, keyhouse.ENOTFOUND)
+		_, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Production, c.ClientID, "")
+		keyhousetest.MustCode(t, err, keyhouse.ENOTFOUND)
 	})
 	t.Run("at most ten keys", func(t *testing.T) {
-		c2 := e.newClient(t, owner)
+		c2 := e.NewClient(t, owner)
 		for i := range 10 {
-			if _, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c2.ClientID, ""); err != nil {
+			if _, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c2.ClientID, ""); err != nil {
 				t.Fatalf("key %d: %v", i+1, err)
 			}
 		}
-		_, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c2.ClientID, "")
-		mustCode(t, err, keyhouse.ECONFLICT)
+		_, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c2.ClientID, "")
+		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
 	})
 	t.Run("generated key authenticates, in its environment only", func(t *testing.T) {
-		gen, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+		gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, err := e.svc.AuthenticateBasic(context.Background(), gen.APIKey)
+		k, err := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey)
 		if err != nil || k.KeyID != gen.KeyID || k.Environment != keyhouse.Sandbox {
 			t.Fatalf("authenticate = %+v, %v", k, err)
 		}
-		if _, err := e.svc.AuthenticatePair(context.Background(), gen.KeyID, gen.Secret); err != nil {
+		if _, err := e.Svc.AuthenticatePair(context.Background(), gen.KeyID, gen.Secret); err != nil {
 			t.Fatalf("pair: %v", err)
 		}
 		wrong := strings.Replace(gen.Secret, "kh_sandbox_", "kh_production_", 1)
-		_, err = e.svc.AuthenticatePair(context.Background(), gen.KeyID, wrong)
-		mustCode(t, err, keyhouse.ECREDENTIALS)
+		_, err = e.Svc.AuthenticatePair(context.Background(), gen.KeyID, wrong)
+		keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
 	})
 }
 
 func TestLastUsedIsBatched(t *testing.T) {
-	e := newEnv(t)
-	owner := e.newOrg(t, "acme")
-	c := e.newClient(t, owner)
-	gen, err := e.svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
+	gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if _, err := e.svc.AuthenticateBasic(context.Background(), gen.APIKey); err != nil {
+		if _, err := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if k := e.keyOf(t, owner, gen.KeyID); k.LastUsedAt != nil {
+	if k := e.KeyOf(t, owner, gen.KeyID); k.LastUsedAt != nil {
 		t.Fatalf("last_used_at written before the flush: %v", k.LastUsedAt)
 	}
-	if err := e.svc.FlushUsage(context.Background()); err != nil {
+	if err := e.Svc.FlushUsage(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	k := e.keyOf(t, owner, gen.KeyID)
-	if k.LastUsedAt == nil || !k.LastUsedAt.Equal(e.clock.Now()) {
-		t.Fatalf("last_used_at = %v, want %v", k.LastUsedAt, e.clock.Now())
+	k := e.KeyOf(t, owner, gen.KeyID)
+	if k.LastUsedAt == nil || !k.LastUsedAt.Equal(e.Clock.Now()) {
+		t.Fatalf("last_used_at = %v, want %v", k.LastUsedAt, e.Clock.Now())
 	}
 }

@@ -19,12 +19,12 @@ import (
 
 // Config holds the settings of a Service.
 type Config struct {
-	BaseURL      string          // where people reach the console, for links
-	MFAOptional  bool            // sign-in without TOTP for users who have none
-	KeysPerClient int            // the most keys one client may hold
-	Password     password.Params // argon2id cost
-	Now          func() time.Time
-	Logger       *slog.Logger
+	BaseURL       string          // where people reach the console, for links
+	MFAOptional   bool            // sign-in without TOTP for users who have none
+	KeysPerClient int             // the most keys one client may hold
+	Password      password.Params // argon2id cost
+	Now           func() time.Time
+	Logger        *slog.Logger
 	// OnKeyDeleted, when set, runs after a key deletion has committed and
 	// before the deleting call returns: the data plane's revocation hook.
 	OnKeyDeleted func(keyID string)

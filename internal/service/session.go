@@ -212,4 +212,3 @@ func (s *Service) Me(ctx context.Context) (*Me, error) {
 	})
 	return me, err
 }
-

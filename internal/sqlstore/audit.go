@@ -59,9 +59,11 @@ func (t *txn) ListAudit(f keyhouse.AuditFilter) ([]*keyhouse.AuditEvent, error) 
 	evs, err := scanAll(rows, func(s scanner) (*keyhouse.AuditEvent, error) {
 		var ev keyhouse.AuditEvent
 		var at int64
-		err := s.Scan(&ev.ID, &at, &ev.OrgID, &ev.Environment, &ev.Actor, &ev.Action, &ev.Target, &ev.IP, &ev.UserAgent)
+		if err := s.Scan(&ev.ID, &at, &ev.OrgID, &ev.Environment, &ev.Actor, &ev.Action, &ev.Target, &ev.IP, &ev.UserAgent); err != nil {
+			return nil, err
+		}
 		ev.Time = fromMicros(at)
-		return &ev, err
+		return &ev, nil
 	})
 	if err != nil {
 		return nil, translate("list audit events", "audit event", err)

@@ -1,4 +1,3 @@
-//go:build pgx
 
 package sqlstore
 

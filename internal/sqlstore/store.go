@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -34,11 +35,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db, err = openPostgres(name)
 	} else {
 		db, err = sql.Open("sqlite", name)
-		// Keep connections open: each new one re-runs the DSN pragmas.
-		db.SetMaxIdleConns(8)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if d == SQLite {
+		db.SetMaxIdleConns(8) // keep connections: each new one re-runs the DSN pragmas
 	}
 	s := New(db, d)
 	if err := db.PingContext(ctx); err != nil {
@@ -60,9 +62,6 @@ func New(db *sql.DB, d Dialect) *Store {
 
 // DB returns the underlying database, for tests and for the intake API.
 func (s *Store) DB() *sql.DB { return s.db }
-
-// Dialect returns the dialect of the database.
-func (s *Store) Dialect() Dialect { return s.d }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -112,11 +111,7 @@ func (s *Store) TouchKeys(ctx context.Context, used map[string]time.Time) error 
 	}
 	// The same key order in every transaction: on PostgreSQL, two instances
 	// touching the same keys cannot deadlock.
-	ids := make([]string, 0, len(used))
-	for id := range used {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(used))
 	return s.run(ctx, nil, func(t *txn) error {
 		stmt, err := t.q.PrepareContext(ctx, s.d.rebind(
 			`UPDATE api_keys SET last_used_at = ?

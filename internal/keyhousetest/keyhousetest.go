@@ -1,0 +1,197 @@
+// Package keyhousetest builds test fixtures: a service on a fresh SQLite
+// database with a settable clock, organizations with activated, signed-in
+// members. Tests of the service, the server and the command line share it.
+package keyhousetest
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"keyhouse"
+	"keyhouse/internal/password"
+	"keyhouse/internal/service"
+	"keyhouse/internal/sqlstore"
+)
+
+// Clock is a settable test clock.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Add moves the clock by d.
+func (c *Clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// Env is a service on a fresh SQLite database with a test clock.
+type Env struct {
+	Svc     *service.Service
+	Store   *sqlstore.Store
+	Clock   *Clock
+	Deleted []string // key ids passed to OnKeyDeleted
+}
+
+// Cheap is a fast argon2id setting for tests: the password package tests
+// the real one.
+var Cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
+
+// New returns an Env on a fresh database in tb.TempDir().
+func New(tb testing.TB) *Env {
+	tb.Helper()
+	store, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(tb.TempDir(), "kh.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	e := &Env{Store: store, Clock: &Clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}}
+	e.Svc, err = service.New(store, []byte("0123456789abcdef0123456789abcdef"), service.Config{
+		BaseURL: "http://kh.test", Password: Cheap, Now: e.Clock.Now,
+		OnKeyDeleted: func(id string) { e.Deleted = append(e.Deleted, id) },
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// Operator returns a context acting as the operator in orgID.
+func Operator(orgID string) context.Context {
+	return keyhouse.NewContextWithPrincipal(context.Background(), &keyhouse.Principal{Operator: true, OrgID: orgID})
+}
+
+// Password is every test user's password.
+const Password = "Correct-Horse-9battery"
+
+// User is an activated member with what it takes to sign in.
+type User struct {
+	ID, Email, Secret, OrgID string
+	Ctx                      context.Context // signed in
+	Token                    string
+}
+
+// Code returns the current TOTP code of secret, moving the clock one step
+// on first so that no code is used twice.
+func (e *Env) Code(tb testing.TB, secret string) string {
+	tb.Helper()
+	e.Clock.Add(30 * time.Second)
+	c, err := totp.GenerateCode(secret, e.Clock.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// TokenOf returns the token of a setup or activation URL.
+func TokenOf(tb testing.TB, url string) string {
+	tb.Helper()
+	const marker = "token="
+	for i := range url {
+		if len(url[i:]) > len(marker) && url[i:i+len(marker)] == marker {
+			return url[i+len(marker):]
+		}
+	}
+	tb.Fatalf("no token in %q", url)
+	return ""
+}
+
+// Activate sets the password and confirms TOTP for an activation URL, and
+// returns the TOTP secret.
+func (e *Env) Activate(tb testing.TB, url string) string {
+	tb.Helper()
+	tok := TokenOf(tb, url)
+	enr, err := e.Svc.Activate(context.Background(), tok, Password)
+	if err != nil {
+		tb.Fatalf("activate: %v", err)
+	}
+	if err := e.Svc.ConfirmActivation(context.Background(), tok, e.Code(tb, enr.TOTPSecret)); err != nil {
+		tb.Fatalf("confirm: %v", err)
+	}
+	return enr.TOTPSecret
+}
+
+// SignIn signs u in to its organization.
+func (e *Env) SignIn(tb testing.TB, u *User) {
+	tb.Helper()
+	ctx := keyhouse.NewContextWithRequest(context.Background(), keyhouse.RequestInfo{IP: "192.0.2.1", UserAgent: "test"})
+	out, err := e.Svc.SignIn(ctx, service.SignInRequest{Email: u.Email, Password: Password, OTP: e.Code(tb, u.Secret), OrganizationID: u.OrgID})
+	if err != nil {
+		tb.Fatalf("sign in %s: %v", u.Email, err)
+	}
+	u.Token = out.Token
+	p, err := e.Svc.Authenticate(ctx, out.Token)
+	if err != nil {
+		tb.Fatalf("authenticate %s: %v", u.Email, err)
+	}
+	u.Ctx = keyhouse.NewContextWithPrincipal(ctx, p)
+}
+
+// NewOrg creates an active organization with a signed-in Owner.
+func (e *Env) NewOrg(tb testing.TB, name string) *User {
+	tb.Helper()
+	email := name + "-owner@example.com"
+	out, err := e.Svc.CreateOrganization(Operator(""), name, email)
+	if err != nil {
+		tb.Fatalf("create org: %v", err)
+	}
+	u := &User{Email: email, OrgID: out.OrganizationID}
+	u.Secret = e.Activate(tb, out.ActivationURL)
+	e.SignIn(tb, u)
+	u.ID = keyhouse.PrincipalFromContext(u.Ctx).UserID
+	return u
+}
+
+// Invite adds an activated, signed-in member with roles to by's org.
+func (e *Env) Invite(tb testing.TB, by *User, email string, roles ...string) *User {
+	tb.Helper()
+	inv, err := e.Svc.InviteUser(by.Ctx, email, roles)
+	if err != nil {
+		tb.Fatalf("invite %s: %v", email, err)
+	}
+	u := &User{ID: inv.ID, Email: inv.Email, OrgID: by.OrgID}
+	u.Secret = e.Activate(tb, inv.ActivationURL)
+	e.SignIn(tb, u)
+	return u
+}
+
+// MustCode fails unless err has the code want.
+func MustCode(tb testing.TB, err error, want string) {
+	tb.Helper()
+	if got := keyhouse.ErrorCode(err); got != want {
+		tb.Fatalf("error code = %q (%v), want %q", got, err, want)
+	}
+}
+
+// NewClient initializes a sandbox client in owner's organization.
+func (e *Env) NewClient(tb testing.TB, owner *User) *keyhouse.Client {
+	tb.Helper()
+	c, err := e.Svc.InitClient(owner.Ctx, keyhouse.Sandbox, "Web shop")
+	if err != nil {
+		tb.Fatalf("init client: %v", err)
+	}
+	return c
+}
+
+// KeyOf returns the key with keyID from the sandbox client list of
+// owner's organization, or nil.
+func (e *Env) KeyOf(tb testing.TB, owner *User, keyID string) *keyhouse.APIKey {
+	tb.Helper()
+	cs, err := e.Svc.ListClients(owner.Ctx, keyhouse.Sandbox)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, c := range cs {
+		for _, k := range c.Keys {
+			if k.KeyID == keyID {
+				return k
+			}
+		}
+	}
+	return nil
+}
