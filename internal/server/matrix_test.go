@@ -113,7 +113,6 @@ func clientKeys(t *testing.T, f *fixture, org string) string {
 	return "/api/v1/environments/sandbox/clients/" + f.client[org] + "/keys"
 }
 
-
 func confirm(f *fixture, org string) string {
 	return `{"confirm_client_id":"` + f.client[org] + `"}`
 }

@@ -128,6 +128,9 @@ func createWithClientID(tx Tx, c *keyhouse.Client) error {
 
 // findClient returns a client of the principal's organization in env.
 func findClient(tx Tx, orgID string, env keyhouse.Environment, clientID string) (*keyhouse.Client, error) {
+	if keyhouse.ValidateClientID("client_id", clientID) != nil {
+		return nil, keyhouse.Errorf(keyhouse.ENOTFOUND, "client not found")
+	}
 	c, err := tx.FindClient(orgID, env, clientID)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
 		return nil, keyhouse.Errorf(keyhouse.ENOTFOUND, "client not found")
