@@ -51,6 +51,10 @@ func TestSignInAnswers(t *testing.T) {
 	if status != 401 || body2 != body {
 		t.Fatalf("known e-mail answered differently: %d %s vs %s", status, body2, body)
 	}
+	_, report := f.do(t, f.owner.Token, "GET", "/api/v1/audit-events?action=signin.failed", "")
+	if !strings.Contains(report, `"target":"`+f.owner.Email+`"`) || strings.Contains(report, "ghost@") {
+		t.Errorf("signin.failed in the owner's report: %s", report)
+	}
 }
 
 func TestAuditReport(t *testing.T) {

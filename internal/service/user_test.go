@@ -275,3 +275,25 @@ func TestSetupLink(t *testing.T) {
 		t.Fatalf("org after activation: %s", orgs[0].State)
 	}
 }
+
+func TestSignInThrottlePerIP(t *testing.T) {
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	ctx := keyhouse.NewContextWithRequest(context.Background(), keyhouse.RequestInfo{IP: "203.0.113.9"})
+	// Ten accounts guessed once each from one address: no account is slowed,
+	// but the address is.
+	for i := range 10 {
+		_, err := e.Svc.SignIn(ctx, service.SignInRequest{Email: keyhouse.RandomBase62(6) + "@example.com", Password: "x"})
+		keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
+		_ = i
+	}
+	good := service.SignInRequest{Email: owner.Email, Password: keyhousetest.Password, OTP: e.Code(t, owner.Secret)}
+	e.Clock.Add(-30 * time.Second)
+	_, err := e.Svc.SignIn(ctx, good)
+	keyhousetest.MustCode(t, err, keyhouse.ETHROTTLED)
+	// Another address is not slowed.
+	other := keyhouse.NewContextWithRequest(context.Background(), keyhouse.RequestInfo{IP: "203.0.113.10"})
+	if _, err := e.Svc.SignIn(other, good); err != nil {
+		t.Fatalf("from another address: %v", err)
+	}
+}
