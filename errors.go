@@ -8,16 +8,19 @@ import (
 // Error codes. Each maps to one HTTP status in the server and one exit
 // message in the command line; nothing else needs to know the mapping.
 const (
-	ECONFLICT     = "conflict"            // 409: the request clashes with the current state
-	EFORBIDDEN    = "forbidden"           // 403: signed in, but the role does not allow it
-	EINTERNAL     = "internal"            // 500: a bug or a failure the caller cannot fix
-	EINVALID      = "invalid"             // 422: a field breaks a rule; the message names both
-	EBADREQUEST   = "bad_request"         // 400: the request itself is malformed
-	ENOTFOUND     = "not_found"           // 404: no such object in the caller's organization
-	ETHROTTLED    = "throttled"           // 429: too many attempts; retry later
-	EUNAUTHORIZED = "unauthorized"        // 401: not signed in, or the session ended
-	ECREDENTIALS  = "invalid_credentials" // 401: a sign-in failed; the same for every cause
-	EUNAVAILABLE  = "unavailable"         // 503: the store is unavailable; nothing changed
+	ECONFLICT     = "conflict"               // 409: the request clashes with the current state
+	EFORBIDDEN    = "forbidden"              // 403: signed in, but the role does not allow it
+	EINTERNAL     = "internal"               // 500: a bug or a failure the caller cannot fix
+	EINVALID      = "invalid"                // 422: a field breaks a rule; the message names both
+	EBADREQUEST   = "bad_request"            // 400: the request itself is malformed
+	ENOTFOUND     = "not_found"              // 404: no such object in the caller's organization
+	ETHROTTLED    = "throttled"              // 429: too many attempts; retry later
+	EUNAUTHORIZED = "unauthorized"           // 401: not signed in, or the session ended
+	ECREDENTIALS  = "invalid_credentials"    // 401: a sign-in failed; the same for every cause
+	EUNAVAILABLE  = "unavailable"            // 503: the store is unavailable; nothing changed
+	EINVALIDTOKEN = "invalid_token"          // 401: a data-plane access token that does not verify
+	ETOOLARGE     = "too_large"              // 413: the body is over the limit
+	EUNSUPPORTED  = "unsupported_media_type" // 415: the content type is not accepted
 )
 
 // Error is an error with a code and a message that is safe to show to the

@@ -252,3 +252,24 @@ type ClientSummary struct {
 	*Client
 	Events EventSummary `json:"events"`
 }
+
+// Event is one record received through the intake API.
+type Event struct {
+	ID          string
+	OrgID       string
+	Environment Environment
+	ClientID    string
+	KeyID       string
+	ReceivedAt  time.Time
+	Payload     []byte // the JSON object as sent
+}
+
+// SigningKey is a token-signing key as stored: the private key sealed with
+// the server secret. RetiredAt is nil while the key signs new tokens; once
+// retired it only verifies until its last token expires.
+type SigningKey struct {
+	ID        string
+	SealedKey string
+	CreatedAt time.Time
+	RetiredAt *time.Time
+}

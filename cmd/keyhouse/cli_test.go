@@ -42,7 +42,7 @@ func TestCommands(t *testing.T) {
 		OrganizationID string `json:"organization_id"`
 		ActivationURL  string `json:"activation_url"`
 	}
-	if err := json.Unmarshal([]byte(out), &org); msg != "" || err != nil || org.OrganizationID == "" || !strings.Contains(org.ActivationURL, "/activate?token=khl_") {
+	if err := json.Unmarshal([]byte(out), &org); msg != "" || err != nil || org.OrganizationID == "" || !strings.HasPrefix(org.ActivationURL, "http://127.0.0.1:8080/activate?token=khl_") {
 		t.Fatalf("org create --json = %q (%s)", out, msg)
 	}
 	out, _ = cli(t, db, "org", "list")
@@ -69,6 +69,9 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("import-legacy = %q (%s)", out, msg)
 	}
 
+	badFile := filepath.Join(t.TempDir(), "bad.txt")
+	os.WriteFile(badFile, []byte("LEGACY-1111111111-abcdefgh\n\nshort key\n"), 0o600)
+
 	bad := []struct {
 		name string
 		args []string
@@ -81,6 +84,7 @@ func TestCommands(t *testing.T) {
 		{"bad e-mail", []string{"org", "create", "--name", "X", "--owner-email", "nope"}, "owner_email: must be an e-mail address"},
 		{"stray argument", []string{"org", "list", "extra"}, `unexpected argument "extra"`},
 		{"no file", []string{"keys", "import-legacy", "--org", org.OrganizationID, "--env", "sandbox", "--client", client.ClientID}, "--file: is required"},
+		{"bad legacy key names its line", []string{"keys", "import-legacy", "--org", org.OrganizationID, "--env", "sandbox", "--client", client.ClientID, "--file", badFile}, "line 3: legacy key: at least 20 characters"},
 		{"duplicate legacy key", []string{"keys", "import-legacy", "--org", org.OrganizationID, "--env", "sandbox", "--client", client.ClientID, "--file", file}, "line 1: this key is already imported"},
 	}
 	for _, tt := range bad {

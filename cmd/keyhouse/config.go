@@ -13,6 +13,9 @@ import (
 	"keyhouse/internal/sqlstore"
 )
 
+// defaultAddr is where serve listens unless told otherwise.
+const defaultAddr = "127.0.0.1:8080"
+
 // env is what every command gets from its process.
 type env struct {
 	getenv func(string) string
@@ -36,7 +39,7 @@ func (e *env) flags(name string, c *common) *flag.FlagSet {
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&c.DB, "db", e.def("db", "sqlite:keyhouse.db"), "database: sqlite:PATH or postgres://…")
 	fs.StringVar(&c.SecretFile, "secret-file", e.def("secret-file", ""), "server secret file (default: next to the SQLite database)")
-	fs.StringVar(&c.BaseURL, "base-url", e.def("base-url", ""), "URL people reach keyhouse at (default: http://ADDR)")
+	fs.StringVar(&c.BaseURL, "base-url", e.def("base-url", ""), "URL people reach keyhouse at, for links (default: http:// and --addr)")
 	fs.BoolVar(&c.JSON, "json", e.def("json", "") == "true", "print one JSON object")
 	fs.StringVar(&c.LogFormat, "log-format", e.def("log-format", "text"), "log format: text or json")
 	return fs
@@ -77,6 +80,9 @@ func (e *env) open(ctx context.Context, c *common, cfg service.Config) (*app, er
 	if err != nil {
 		store.Close()
 		return nil, err
+	}
+	if c.BaseURL == "" { // the commands' links point at a default serve
+		c.BaseURL = "http://" + e.def("addr", defaultAddr)
 	}
 	cfg.BaseURL, cfg.Logger = strings.TrimRight(c.BaseURL, "/"), logger
 	svc, err := service.New(store, secret, cfg)

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,7 +19,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "keyhouse:", message(err))
 		os.Exit(1)
 	}
@@ -42,6 +43,7 @@ commands:
   org list              list organizations
   client init           initialize a client and print its client ID
   keys import-legacy    import legacy API keys, one per line
+  signing-keys rotate   new token-signing key; the old one verifies until its tokens expire
 
 Run "keyhouse COMMAND -h" for a command's flags. Every flag also reads
 KEYHOUSE_<FLAG> from the environment (for example KEYHOUSE_DB).`
@@ -52,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd, rest := "serve", args
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, rest = args[0], args[1:]
-		if (cmd == "org" || cmd == "client" || cmd == "keys") && len(rest) > 0 {
+		if (cmd == "org" || cmd == "client" || cmd == "keys" || cmd == "signing-keys") && len(rest) > 0 {
 			cmd, rest = cmd+" "+rest[0], rest[1:]
 		}
 	}
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.clientInit(ctx, rest)
 	case "keys import-legacy":
 		return e.importLegacy(ctx, rest)
+	case "signing-keys rotate":
+		return e.rotateSigningKey(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -180,6 +180,9 @@ func TestServeEndToEnd(t *testing.T) {
 	if err := in.stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
+	if fi, err := os.Stat(db + ".secret"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("server secret file: %v, %v; want mode 0600", fi, err)
+	}
 	if !strings.Contains(in.log.String(), `msg=stopped`) {
 		t.Errorf("no clean stop in the log")
 	}

@@ -160,7 +160,8 @@ func (e *env) importLegacy(ctx context.Context, args []string) error {
 	return e.printResult(&c, map[string]int{"imported": n}, fmt.Sprintf("%d legacy keys imported", n))
 }
 
-// readLines reads the non-blank lines of path, trimmed.
+// readLines reads the lines of path, trimmed; blank lines stay (as "") so
+// that errors can name the line of the file.
 func readLines(path string) ([]string, error) {
 	if path == "" {
 		return nil, fmt.Errorf("--file: is required")
@@ -174,17 +175,35 @@ func readLines(path string) ([]string, error) {
 		defer f.Close()
 	}
 	var lines []string
+	blank := true
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			lines = append(lines, l)
-		}
+		l := strings.TrimSpace(sc.Text())
+		lines, blank = append(lines, l), blank && l == ""
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("--file: %w", err)
 	}
-	if len(lines) == 0 {
+	if blank {
 		return nil, fmt.Errorf("--file: no keys in %s", path)
 	}
 	return lines, nil
+}
+
+func (e *env) rotateSigningKey(ctx context.Context, args []string) error {
+	var c common
+	if err := parse(e.flags("signing-keys rotate", &c), args); err != nil {
+		return err
+	}
+	a, err := e.open(ctx, &c, service.Config{})
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	kid, err := a.svc.RotateSigningKey(operator(ctx, ""))
+	if err != nil {
+		return err
+	}
+	text := fmt.Sprintf("new signing key %s; running instances pick it up within %s", kid, service.SigningKeyReload)
+	return e.printResult(&c, map[string]string{"kid": kid}, text)
 }

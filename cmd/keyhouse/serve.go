@@ -15,7 +15,7 @@ import (
 func (e *env) serve(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("serve", &c)
-	addr := fs.String("addr", e.def("addr", "127.0.0.1:8080"), "address to listen on")
+	addr := fs.String("addr", e.def("addr", defaultAddr), "address to listen on")
 	mfa := fs.String("mfa", e.def("mfa", "required"), "TOTP at sign-in: required or optional")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -36,6 +36,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	if err := a.svc.Start(ctx); err != nil {
+		return err
+	}
 	if err := a.announce(ctx, ln.Addr().String()); err != nil {
 		return err
 	}

@@ -21,6 +21,9 @@ func auditFilter(r *http.Request) (keyhouse.AuditFilter, error) {
 	if f.To, err = queryTime(q.Get("to"), "to"); err != nil {
 		return f, err
 	}
+	if _, dateErr := time.Parse(time.DateOnly, q.Get("to")); dateErr == nil {
+		f.To = f.To.AddDate(0, 0, 1) // a date includes its whole day
+	}
 	f.Action = q.Get("action")
 	if l := q.Get("limit"); l != "" {
 		if f.Limit, err = strconv.Atoi(l); err != nil || f.Limit < 1 || f.Limit > 1000 {
@@ -30,7 +33,7 @@ func auditFilter(r *http.Request) (keyhouse.AuditFilter, error) {
 	return f, nil
 }
 
-// queryTime parses an RFC 3339 time or a date (YYYY-MM-DD, UTC).
+// queryTime parses an RFC 3339 time or a date (YYYY-MM-DD, UTC midnight).
 func queryTime(s, field string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil

@@ -70,10 +70,8 @@ func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Description string `json:"description"`
 	}
-	if r.ContentLength != 0 {
-		if err := decode(r, &req); err != nil {
-			return err
-		}
+	if err := decodeOptional(r, &req); err != nil {
+		return err
 	}
 	k, err := s.Service.GenerateKey(r.Context(), env, r.PathValue("client_id"), req.Description)
 	if err != nil {
@@ -113,7 +111,8 @@ func (s *Server) handleKeyDelete(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		ConfirmClientID string `json:"confirm_client_id"`
 	}
-	if err := decode(r, &req); err != nil {
+	// No body is no confirmation: the service answers 422 naming the field.
+	if err := decodeOptional(r, &req); err != nil {
 		return err
 	}
 	err = s.Service.DeleteKey(r.Context(), env, r.PathValue("client_id"), r.PathValue("key_id"), req.ConfirmClientID)

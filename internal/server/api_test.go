@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"keyhouse"
 )
 
 func TestAPIErrors(t *testing.T) {
@@ -24,9 +26,11 @@ func TestAPIErrors(t *testing.T) {
 		{"malformed JSON", "POST", keys, `{"description":`, 400, "bad_request", "body: malformed JSON or larger than 65536 bytes"},
 		{"unknown field", "POST", "/api/v1/environments/sandbox/clients", `{"nmae":"x"}`, 400, "bad_request", `body: unknown field "nmae"`},
 		{"wrong type", "POST", "/api/v1/users", `{"email":"a@b.example","roles":"owner"}`, 400, "bad_request", "body: roles: wrong type, want []string"},
-		{"no body", "DELETE", keys + "/khk_00000000000000000000", "", 400, "bad_request", "body: a JSON object is required"},
+		{"no confirmation", "DELETE", keys + "/" + f.keyID(t), "", 422, "invalid", "confirm_client_id: must equal the client ID exactly"},
+		{"no body where one is needed", "POST", "/api/v1/users", "", 400, "bad_request", "body: a JSON object is required"},
+		{"wrong method", "PUT", "/api/v1/users", "{}", 405, "", ""},
 		{"unknown role", "POST", "/api/v1/users", `{"email":"a@b.example","roles":["root"]}`, 422, "invalid", `roles: "root" is not a role (owner, admin, standard, view)`},
-		{"unknown route", "GET", "/api/v1/nothing", "", 404, "not_found", "no such route"},
+		{"unknown route", "GET", "/api/v1/nothing", "", 404, "", ""},
 		{"missing key", "PATCH", keys + "/khk_00000000000000000000", `{"description":"x"}`, 404, "not_found", "api key not found"},
 	}
 	for _, tt := range tests {
@@ -41,6 +45,16 @@ func TestAPIErrors(t *testing.T) {
 	}
 }
 
+// keyID makes a key in the own organization and returns its id.
+func (f *fixture) keyID(t *testing.T) string {
+	t.Helper()
+	gen, err := f.e.Svc.GenerateKey(f.owner.Ctx, keyhouse.Sandbox, f.client["own"], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gen.KeyID
+}
+
 func TestSignInAnswers(t *testing.T) {
 	f := newFixture(t)
 	status, body := f.do(t, "", "POST", "/api/v1/sessions", `{"email":"ghost@acme.example","password":"Wrong-password-1","otp":"123456"}`)
@@ -50,6 +64,10 @@ func TestSignInAnswers(t *testing.T) {
 	status, body2 := f.do(t, "", "POST", "/api/v1/sessions", `{"email":"`+f.owner.Email+`","password":"Wrong-password-1","otp":"123456"}`)
 	if status != 401 || body2 != body {
 		t.Fatalf("known e-mail answered differently: %d %s vs %s", status, body2, body)
+	}
+	status, body3 := f.do(t, "", "POST", "/api/v1/sessions", `{"email":`)
+	if status != 401 || body3 != body {
+		t.Fatalf("malformed body answered differently: %d %s vs %s", status, body3, body)
 	}
 	_, report := f.do(t, f.owner.Token, "GET", "/api/v1/audit-events?action=signin.failed", "")
 	if !strings.Contains(report, `"target":"`+f.owner.Email+`"`) || strings.Contains(report, "ghost@") {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -19,6 +20,9 @@ var statusOf = map[string]int{
 	keyhouse.ETHROTTLED:    http.StatusTooManyRequests,
 	keyhouse.EUNAUTHORIZED: http.StatusUnauthorized,
 	keyhouse.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	keyhouse.EINVALIDTOKEN: http.StatusUnauthorized,
+	keyhouse.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	keyhouse.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 }
 
 // errorBody is the JSON shape of every management API error.
@@ -31,6 +35,10 @@ type errorBody struct {
 // Internal errors are logged with the correlation id; the caller sees a
 // safe message only.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if oe, ok := errors.AsType[*oauthError](err); ok {
+		writeOAuthError(w, oe)
+		return
+	}
 	code := keyhouse.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -40,7 +48,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
 			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
 	}
-	if status == http.StatusUnauthorized {
+	if code == keyhouse.EINVALIDTOKEN {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhouse", error="invalid_token"`)
+	} else if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhouse"`)
 	}
 	writeJSON(w, status, errorBody{Code: code, Message: keyhouse.ErrorMessage(err)})

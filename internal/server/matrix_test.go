@@ -90,6 +90,17 @@ func (f *fixture) newMember(t *testing.T, org string) string {
 	return "/api/v1/users/" + inv.ID
 }
 
+// assertNothingOfOther fails when a response shows anything of the other
+// organization: its client, its Owner, its organization id.
+func (f *fixture) assertNothingOfOther(t *testing.T, body string) {
+	t.Helper()
+	for _, s := range []string{f.client["other"], f.other.Email, f.other.OrgID} {
+		if strings.Contains(body, s) {
+			t.Errorf("the response shows another organization's %q: %s", s, body)
+		}
+	}
+}
+
 // cell is a route to try: how to make its path and body for "own" or
 // "other", and the status each role must get there.
 type cell struct {
@@ -128,6 +139,7 @@ func TestPermissionMatrix(t *testing.T) {
 	key := func(t *testing.T, _ *fixture, org string) string { return f.newKey(t, org) }
 	member := func(t *testing.T, _ *fixture, org string) string { return f.newMember(t, org) }
 	all, managers, owners := [4]int{200, 200, 200, 200}, [4]int{200, 200, 403, 403}, [4]int{0, 403, 403, 403}
+	gone := [4]int{404, 404, 404, 404} // another organization's object, whatever the role
 	with := func(row [4]int, owner, admin int) [4]int {
 		row[0] = owner
 		if admin != 0 {
@@ -140,18 +152,18 @@ func TestPermissionMatrix(t *testing.T) {
 		{"summary", "GET", fixed("/api/v1/environments/sandbox/summary"), none, all, same(all)},
 		{"list clients", "GET", fixed("/api/v1/environments/sandbox/clients"), none, managers, same(managers)},
 		{"init client", "POST", fixed("/api/v1/environments/sandbox/clients"), body(`{"name":"New"}`), with(managers, 201, 201), with(managers, 201, 201)},
-		{"generate key", "POST", clientKeys, body(`{"description":"d"}`), with(owners, 201, 0), with(owners, 404, 0)},
-		{"edit key", "PATCH", key, body(`{"description":"d2"}`), with(owners, 200, 0), with(owners, 404, 0)},
-		{"delete key", "DELETE", key, confirm, with(owners, 204, 0), with(owners, 404, 0)},
+		{"generate key", "POST", clientKeys, body(`{"description":"d"}`), with(owners, 201, 0), gone},
+		{"edit key", "PATCH", key, body(`{"description":"d2"}`), with(owners, 200, 0), gone},
+		{"delete key", "DELETE", key, confirm, with(owners, 204, 0), gone},
 		{"list users", "GET", fixed("/api/v1/users"), none, managers, same(managers)},
 		{"invite user", "POST", fixed("/api/v1/users"), func(*fixture, string) string {
 			return `{"email":"` + keyhouse.RandomBase62(8) + `@example.com","roles":["view"]}`
 		}, with(managers, 201, 201), with(managers, 201, 201)},
-		{"change roles", "PATCH", member, body(`{"roles":["view"]}`), managers, with(managers, 404, 404)},
-		{"remove user", "DELETE", member, none, with(managers, 204, 204), with(managers, 404, 404)},
+		{"change roles", "PATCH", member, body(`{"roles":["view"]}`), managers, gone},
+		{"remove user", "DELETE", member, none, with(managers, 204, 204), gone},
 		{"password reset", "POST", func(t *testing.T, f *fixture, org string) string {
 			return f.newMember(t, org) + "/password-reset"
-		}, none, managers, with(managers, 404, 404)},
+		}, none, managers, gone},
 		{"audit report", "GET", fixed("/api/v1/audit-events"), none, managers, same(managers)},
 	}
 	for _, c := range cells {
@@ -167,6 +179,7 @@ func TestPermissionMatrix(t *testing.T) {
 					if got != want[i] {
 						t.Errorf("%s %s as %s: status %d, want %d (%s)", c.method, path, role, got, want[i], b)
 					}
+					f.assertNothingOfOther(t, b)
 				})
 			}
 		}

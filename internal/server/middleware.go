@@ -141,7 +141,7 @@ func decode(r *http.Request, v any) error {
 		var tooBig *json.SyntaxError
 		switch {
 		case errors.Is(err, io.EOF):
-			return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: a JSON object is required")
+			return errNoBody
 		case errors.As(err, &tooBig), errors.Is(err, io.ErrUnexpectedEOF):
 			return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: malformed JSON or larger than %d bytes", maxBody)
 		}
@@ -164,6 +164,18 @@ func jsonProblem(err error) string {
 	}
 	return "malformed JSON"
 }
+
+// decodeOptional is decode for a body that may be absent: an empty body
+// leaves v as it is.
+func decodeOptional(r *http.Request, v any) error {
+	err := decode(r, v)
+	if err != nil && keyhouse.ErrorMessage(err) == errNoBody.Message {
+		return nil
+	}
+	return err
+}
+
+var errNoBody = keyhouse.Errorf(keyhouse.EBADREQUEST, "body: a JSON object is required")
 
 // writeJSON writes v as a JSON response with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {

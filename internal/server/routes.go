@@ -10,6 +10,13 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /healthz", h(s.handleHealth))
 
+	mux.Handle("POST /as/token", h(s.handleToken))
+	mux.Handle("POST /oauth2/token", h(s.handleToken))
+	mux.Handle("POST /oauth2/introspect", h(s.handleIntrospect))
+	mux.Handle("GET /.well-known/jwks.json", h(s.handleJWKS))
+	mux.Handle("GET /.well-known/oauth-authorization-server", h(s.handleMetadata))
+	mux.Handle("POST /v1/events", h(s.handleEvents))
+
 	mux.Handle("POST /api/v1/setup", h(s.handleSetup))
 	mux.Handle("POST /api/v1/activations", h(s.handleActivate))
 	mux.Handle("POST /api/v1/activations/confirm", h(s.handleActivateConfirm))
@@ -32,6 +39,6 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /api/v1/audit-events", a(s.handleAuditList))
 
-	mux.Handle("/api/", h(s.handleNotFound))
-	return s.logRequests(mux)
+	// Cookies are for the console: cross-origin state changes are refused.
+	return s.logRequests(http.NewCrossOriginProtection().Handler(mux))
 }

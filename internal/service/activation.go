@@ -81,7 +81,7 @@ func (s *Service) ConfirmActivation(ctx context.Context, token, code string) err
 		if err := tx.UpdateUser(u); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
-		if err := s.activateOrg(tx, l.OrgID, l.UserID); err != nil {
+		if err := s.activateOrgs(tx, u.ID); err != nil {
 			return err
 		}
 		ctx := keyhouse.NewContextWithPrincipal(ctx, &keyhouse.Principal{UserID: u.ID, Email: u.Email, OrgID: l.OrgID})
@@ -89,16 +89,26 @@ func (s *Service) ConfirmActivation(ctx context.Context, token, code string) err
 	})
 }
 
-// activateOrg makes a pending organization active when userID is one of
-// its Owners.
-func (s *Service) activateOrg(tx Tx, orgID, userID string) error {
-	o, err := tx.FindOrg(orgID)
-	if err != nil || o.State == keyhouse.OrgActive {
-		return err
+// activateOrgs makes active every pending organization of which userID
+// is an Owner: its first Owner has activated.
+func (s *Service) activateOrgs(tx Tx, userID string) error {
+	ms, err := tx.ListMemberships(userID)
+	if err != nil {
+		return fmt.Errorf("list memberships: %w", err)
 	}
-	m, err := tx.FindMembership(orgID, userID)
-	if err != nil || !m.Roles.Has(keyhouse.RoleOwner) {
-		return err
+	for _, m := range ms {
+		if !m.Roles.Has(keyhouse.RoleOwner) {
+			continue
+		}
+		o, err := tx.FindOrg(m.OrgID)
+		if err != nil {
+			return fmt.Errorf("find org: %w", err)
+		}
+		if o.State == keyhouse.OrgPending {
+			if err := tx.SetOrgState(o.ID, keyhouse.OrgActive); err != nil {
+				return fmt.Errorf("activate org: %w", err)
+			}
+		}
 	}
-	return tx.SetOrgState(orgID, keyhouse.OrgActive)
+	return nil
 }

@@ -31,6 +31,8 @@ func (s *Service) ListAudit(ctx context.Context, f keyhouse.AuditFilter, cursor 
 		f.Limit = 100
 	}
 	page := &AuditPage{Events: []*keyhouse.AuditEvent{}}
+	limit := f.Limit
+	f.Limit++ // one more tells whether there is a next page
 	err = s.store.View(ctx, func(tx Tx) error {
 		evs, err := tx.ListAudit(f)
 		if evs != nil {
@@ -41,8 +43,9 @@ func (s *Service) ListAudit(ctx context.Context, f keyhouse.AuditFilter, cursor 
 	if err != nil {
 		return nil, err
 	}
-	if len(page.Events) == f.Limit {
-		page.NextCursor = strconv.FormatInt(page.Events[len(page.Events)-1].ID, 10)
+	if len(page.Events) > limit {
+		page.Events = page.Events[:limit]
+		page.NextCursor = strconv.FormatInt(page.Events[limit-1].ID, 10)
 	}
 	return page, nil
 }

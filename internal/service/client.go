@@ -92,38 +92,41 @@ func (s *Service) InitClient(ctx context.Context, env keyhouse.Environment, name
 	if err := keyhouse.ValidateName("name", name); err != nil {
 		return nil, err
 	}
+	// An organization never goes back to pending: checking first is safe.
+	if err := s.store.View(ctx, func(tx Tx) error { return requireActiveOrg(tx, p.OrgID) }); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	c := &keyhouse.Client{OrgID: p.OrgID, Name: name, Environment: env, InitializedAt: &now, CreatedAt: now}
-	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := requireActiveOrg(tx, p.OrgID); err != nil {
-			return err
+	// A drawn client ID may be taken (1 in 9e9 per client): draw again in a
+	// new transaction, since PostgreSQL aborts one after a unique violation.
+	for range 5 {
+		if c.ClientID, err = drawClientID(); err != nil {
+			return nil, err
 		}
-		if err := createWithClientID(tx, c); err != nil {
-			return err
+		err = s.store.Update(ctx, func(tx Tx) error {
+			if err := tx.CreateClient(c); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionClientInitialized, c.ClientID)
+		})
+		if keyhouse.ErrorCode(err) != keyhouse.ECONFLICT {
+			break
 		}
-		return s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionClientInitialized, c.ClientID)
-	})
+	}
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// createWithClientID inserts c under a fresh random 10-digit client ID,
-// drawing again on the rare collision.
-func createWithClientID(tx Tx, c *keyhouse.Client) error {
-	for range 5 {
-		n, err := rand.Int(rand.Reader, big.NewInt(9_000_000_000))
-		if err != nil {
-			return fmt.Errorf("client id: %w", err)
-		}
-		c.ClientID = fmt.Sprint(1_000_000_000 + n.Int64())
-		err = tx.CreateClient(c)
-		if keyhouse.ErrorCode(err) != keyhouse.ECONFLICT {
-			return err
-		}
+// drawClientID returns a random 10-digit client ID.
+func drawClientID() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(9_000_000_000))
+	if err != nil {
+		return "", fmt.Errorf("client id: %w", err)
 	}
-	return keyhouse.Errorf(keyhouse.EINTERNAL, "could not draw a free client ID")
+	return fmt.Sprint(1_000_000_000 + n.Int64()), nil
 }
 
 // findClient returns a client of the principal's organization in env.

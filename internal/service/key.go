@@ -20,11 +20,8 @@ type GeneratedKey struct {
 
 // GenerateKey creates a key for an initialized client. Only Owners may.
 func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, clientID, description string) (*GeneratedKey, error) {
-	p, err := authorize(ctx, permManageKeys)
+	p, err := signedIn(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := keyhouse.ValidateDescription(description); err != nil {
 		return nil, err
 	}
 	key := apikey.Generate(env)
@@ -36,6 +33,12 @@ func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, cli
 	err = s.store.Update(ctx, func(tx Tx) error {
 		c, err := findClient(tx, p.OrgID, env, clientID)
 		if err != nil {
+			return err
+		}
+		if err := can(p, permManageKeys); err != nil {
+			return err
+		}
+		if err := keyhouse.ValidateDescription(description); err != nil {
 			return err
 		}
 		if !c.Initialized() {
@@ -54,22 +57,23 @@ func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, cli
 	if err != nil {
 		return nil, err
 	}
+	s.keys.put(k)
 	return &GeneratedKey{KeyID: k.KeyID, APIKey: key.APIKey(), Secret: key.Secret, Description: k.Description, CreatedAt: k.CreatedAt}, nil
 }
 
 // UpdateKeyDescription replaces a key's description. Legacy keys have none
 // and answer ECONFLICT.
 func (s *Service) UpdateKeyDescription(ctx context.Context, env keyhouse.Environment, clientID, keyID, description string) (*keyhouse.APIKey, error) {
-	p, err := authorize(ctx, permManageKeys)
+	p, err := signedIn(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := keyhouse.ValidateDescription(description); err != nil {
 		return nil, err
 	}
 	var k *keyhouse.APIKey
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if k, err = findKey(tx, p.OrgID, env, clientID, keyID); err != nil {
+		if k, err = findManagedKey(tx, p, env, clientID, keyID); err != nil {
+			return err
+		}
+		if err := keyhouse.ValidateDescription(description); err != nil {
 			return err
 		}
 		if k.Legacy {
@@ -90,12 +94,12 @@ func (s *Service) UpdateKeyDescription(ctx context.Context, env keyhouse.Environ
 // DeleteKey deletes a key for good once confirmClientID equals the key's
 // client ID byte for byte. The revocation hook has run when it returns.
 func (s *Service) DeleteKey(ctx context.Context, env keyhouse.Environment, clientID, keyID, confirmClientID string) error {
-	p, err := authorize(ctx, permManageKeys)
+	p, err := signedIn(ctx)
 	if err != nil {
 		return err
 	}
 	err = s.store.Update(ctx, func(tx Tx) error {
-		k, err := findKey(tx, p.OrgID, env, clientID, keyID)
+		k, err := findManagedKey(tx, p, env, clientID, keyID)
 		if err != nil {
 			return err
 		}
@@ -110,6 +114,7 @@ func (s *Service) DeleteKey(ctx context.Context, env keyhouse.Environment, clien
 	if err != nil {
 		return err
 	}
+	s.keys.remove(keyID, s.now())
 	s.usage.forget(keyID)
 	if s.cfg.OnKeyDeleted != nil {
 		s.cfg.OnKeyDeleted(keyID)
@@ -117,38 +122,53 @@ func (s *Service) DeleteKey(ctx context.Context, env keyhouse.Environment, clien
 	return nil
 }
 
-// findKey returns a key of a client of the principal's organization.
-func findKey(tx Tx, orgID string, env keyhouse.Environment, clientID, keyID string) (*keyhouse.APIKey, error) {
+// findManagedKey returns a key of a client of p's organization (404 for
+// any other), then checks that p may manage keys (403).
+func findManagedKey(tx Tx, p *keyhouse.Principal, env keyhouse.Environment, clientID, keyID string) (*keyhouse.APIKey, error) {
 	k, err := tx.FindKey(keyID)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND ||
-		(err == nil && (k.OrgID != orgID || k.Environment != env || k.ClientID != clientID)) {
+		(err == nil && (k.OrgID != p.OrgID || k.Environment != env || k.ClientID != clientID)) {
 		return nil, keyhouse.Errorf(keyhouse.ENOTFOUND, "api key not found")
+	} else if err != nil {
+		return nil, err
 	}
-	return k, err
+	if err := can(p, permManageKeys); err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
-// ImportLegacy imports legacy keys for a client, all or none. Errors name
-// the line, never the key.
+// ImportLegacy imports legacy keys for a client, all or none, and returns
+// how many. keys are the lines of a file: blank ones are skipped, and
+// errors name the line, never the key.
 func (s *Service) ImportLegacy(ctx context.Context, env keyhouse.Environment, clientID string, keys []string) (int, error) {
 	p, err := authorize(ctx, permManageKeys)
 	if err != nil {
 		return 0, err
 	}
 	for i, key := range keys {
+		if key == "" {
+			continue // a blank line
+		}
 		if err := apikey.ValidateLegacy(key); err != nil {
 			return 0, keyhouse.Errorf(keyhouse.EINVALID, "line %d: %s", i+1, keyhouse.ErrorMessage(err))
 		}
 	}
+	var imported []*keyhouse.APIKey
 	err = s.store.Update(ctx, func(tx Tx) error {
 		if _, err := findClient(tx, p.OrgID, env, clientID); err != nil {
 			return err
 		}
 		for i, key := range keys {
+			if key == "" {
+				continue
+			}
 			k := &keyhouse.APIKey{
 				KeyID: apikey.NewKeyID(), OrgID: p.OrgID, Environment: env, ClientID: clientID,
 				SecretHash: s.hasher.Hash(key), SecretLast4: key[len(key)-4:],
 				Legacy: true, CreatedAt: s.now(), CreatedBy: p.Actor(),
 			}
+			imported = append(imported, k)
 			if err := tx.CreateKey(k); keyhouse.ErrorCode(err) == keyhouse.ECONFLICT {
 				return keyhouse.Errorf(keyhouse.ECONFLICT, "line %d: this key is already imported", i+1)
 			} else if err != nil {
@@ -163,5 +183,8 @@ func (s *Service) ImportLegacy(ctx context.Context, env keyhouse.Environment, cl
 	if err != nil {
 		return 0, err
 	}
-	return len(keys), nil
+	for _, k := range imported {
+		s.keys.put(k)
+	}
+	return len(imported), nil
 }

@@ -6,13 +6,18 @@ import (
 	"keyhouse"
 )
 
-// addMember adds email (a new or existing user) to orgID with roles. A
-// pending user gets a fresh activation link, returned as a URL.
-func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles) (*keyhouse.User, string, error) {
+// addMember adds email (a new or existing user) to orgID with roles and
+// returns the activation link to pass on, if any: a new user gets one; an
+// active user needs none; a user still pending from another invitation
+// keeps that invitation's link (whoever holds a link can take the
+// account, so a second inviter must not get one), unless replace is set,
+// as it is for the operator.
+func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles, replace bool) (*keyhouse.User, string, error) {
+	isNew := false
 	u, err := tx.FindUserByEmail(email)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
 		u = &keyhouse.User{ID: keyhouse.NewID("usr"), Email: email, Status: keyhouse.UserPending, CreatedAt: s.now()}
-		err = tx.CreateUser(u)
+		err, isNew = tx.CreateUser(u), true
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("find or create user: %w", err)
@@ -25,7 +30,7 @@ func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles) (*
 	if err := tx.PutMembership(&keyhouse.Membership{OrgID: orgID, UserID: u.ID, Roles: roles}); err != nil {
 		return nil, "", fmt.Errorf("put membership: %w", err)
 	}
-	if u.Status == keyhouse.UserActive {
+	if u.Status == keyhouse.UserActive || (!isNew && !replace) {
 		return u, "", nil
 	}
 	url, err := s.newActivationLink(tx, orgID, u.ID)
@@ -91,19 +96,15 @@ func requireAnotherOwner(tx Tx, orgID string, u *keyhouse.User) error {
 	return nil
 }
 
-// requireOwnersRemainAfterReset refuses a reset that would leave any of
-// u's organizations without an active Owner.
-func requireOwnersRemainAfterReset(tx Tx, u *keyhouse.User) error {
+// requireOnlyMembership refuses to reset a user who belongs to another
+// organization too.
+func requireOnlyMembership(tx Tx, u *keyhouse.User) error {
 	ms, err := tx.ListMemberships(u.ID)
 	if err != nil {
 		return fmt.Errorf("list memberships: %w", err)
 	}
-	for _, m := range ms {
-		if m.Roles.Has(keyhouse.RoleOwner) {
-			if err := requireAnotherOwner(tx, m.OrgID, u); err != nil {
-				return err
-			}
-		}
+	if len(ms) > 1 {
+		return keyhouse.Errorf(keyhouse.ECONFLICT, "user: belongs to other organizations too; a reset from one of them is refused")
 	}
 	return nil
 }

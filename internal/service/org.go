@@ -97,7 +97,7 @@ func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*Cr
 	if err := tx.CreateOrg(org); err != nil {
 		return nil, fmt.Errorf("create org: %w", err)
 	}
-	u, url, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner})
+	u, url, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner}, true)
 	if err != nil {
 		return nil, err
 	}

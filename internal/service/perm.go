@@ -31,14 +31,31 @@ var allowed = map[permission][]keyhouse.Role{
 // authorize returns the principal in ctx when it holds perm: EUNAUTHORIZED
 // without one, EFORBIDDEN when its roles do not allow it.
 func authorize(ctx context.Context, perm permission) (*keyhouse.Principal, error) {
+	p, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p, can(p, perm)
+}
+
+// signedIn returns the principal in ctx, or EUNAUTHORIZED. Methods that
+// act on one object call it first, look the object up in the principal's
+// organization (ENOTFOUND for another organization's), and only then call
+// can: another organization's objects answer 404, never 403.
+func signedIn(ctx context.Context) (*keyhouse.Principal, error) {
 	p := keyhouse.PrincipalFromContext(ctx)
 	if p == nil {
 		return nil, keyhouse.Errorf(keyhouse.EUNAUTHORIZED, "sign in first")
 	}
+	return p, nil
+}
+
+// can answers EFORBIDDEN unless p holds perm.
+func can(p *keyhouse.Principal, perm permission) error {
 	if p.Operator || p.Roles.HasAny(allowed[perm]...) {
-		return p, nil
+		return nil
 	}
-	return nil, keyhouse.Errorf(keyhouse.EFORBIDDEN, "your role does not allow this")
+	return keyhouse.Errorf(keyhouse.EFORBIDDEN, "your role does not allow this")
 }
 
 // Can reports whether the principal in ctx holds the permission to manage

@@ -15,6 +15,7 @@ import (
 	"keyhouse/internal/apikey"
 	"keyhouse/internal/password"
 	"keyhouse/internal/seal"
+	"keyhouse/internal/token"
 )
 
 // Config holds the settings of a Service.
@@ -38,6 +39,12 @@ type Service struct {
 	totp   *seal.Box
 	usage  *usage
 	dummy  string // a password hash to verify against for unknown e-mails
+
+	keys   *keyIndex   // every API key, for the token endpoint
+	keyBox *seal.Box   // seals token-signing keys at rest
+	signer *signer     // the token-signing ring
+	tokens *tokenCache // verified access tokens
+	intake *committer  // group commit of received events
 }
 
 // New returns a Service on store. secret is the server secret: it keys the
@@ -63,21 +70,66 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
+	keyBox, err := seal.New(seal.Derive(secret, "signing-key"))
+	if err != nil {
+		return nil, fmt.Errorf("signing key box: %w", err)
+	}
 	s := &Service{
 		store:  store,
 		cfg:    cfg,
 		hasher: apikey.NewHasher(seal.Derive(secret, "api-key")),
 		totp:   box,
 		dummy:  dummy,
+		usage:  newUsage(store, cfg.Logger),
+		keys:   newKeyIndex(),
+		keyBox: keyBox,
+		signer: &signer{ring: token.NewRing()},
+		tokens: newTokenCache(),
+		intake: newCommitter(store, cfg.Logger),
 	}
-	s.usage = newUsage(store, cfg.Logger)
 	return s, nil
 }
 
-// Run does the service's background work (flushing last-used times) until
-// ctx ends, then flushes once more.
+// Start loads what the data plane keeps in memory: every API key and the
+// token-signing keys (creating the first one on a new database).
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.keys.reload(ctx, s.store, s.now()); err != nil {
+		return fmt.Errorf("load api keys: %w", err)
+	}
+	return s.LoadSigningKeys(ctx)
+}
+
+// Run does the service's background work until ctx ends: the intake's
+// group commit, flushing last-used times every 2 seconds, and reloading
+// the key index and the signing keys for changes made by other processes.
 func (s *Service) Run(ctx context.Context) {
+	go s.intake.run(ctx)
+	go s.reloadLoop(ctx)
 	s.usage.run(ctx, 2*time.Second)
+}
+
+// reloadEveryKeys is how often the key index is rebuilt from the store.
+const reloadEveryKeys = time.Minute
+
+// reloadLoop reloads the signing keys and the key index now and then.
+func (s *Service) reloadLoop(ctx context.Context) {
+	ring, keys := time.NewTicker(SigningKeyReload), time.NewTicker(reloadEveryKeys)
+	defer ring.Stop()
+	defer keys.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ring.C:
+			if err := s.reloadRing(ctx); err != nil {
+				s.cfg.Logger.Warn("reload signing keys", "err", err)
+			}
+		case <-keys.C:
+			if err := s.keys.reload(ctx, s.store, s.now()); err != nil {
+				s.cfg.Logger.Warn("reload api keys", "err", err)
+			}
+		}
+	}
 }
 
 // FlushUsage writes the pending last-used times now.
@@ -112,3 +164,7 @@ func (s *Service) audit(ctx context.Context, tx Tx, orgID string, env keyhouse.E
 	}
 	return nil
 }
+
+// BaseURL returns the URL people and integrations reach keyhouse at: the
+// issuer of access tokens.
+func (s *Service) BaseURL() string { return s.cfg.BaseURL }

@@ -33,17 +33,23 @@ var errCredentials = keyhouse.Errorf(keyhouse.ECREDENTIALS, "the e-mail, passwor
 func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, error) {
 	email, _ := keyhouse.NormalizeEmail("email", req.Email)
 	keys := throttleKeys(email, req.Email, keyhouse.RequestFromContext(ctx).IP)
-	if err := s.checkThrottles(ctx, keys); err != nil {
+	// The attempt counts as a failure before anything is checked, so that
+	// parallel guesses cannot all slip past the throttle; a success takes
+	// it back.
+	if err := s.countAttempt(ctx, keys); err != nil {
 		return nil, err
 	}
 	u, m, err := s.checkCredentials(ctx, email, req)
-	if err != nil {
-		if ferr := s.signInFailed(ctx, keys, email, u); ferr != nil {
-			return nil, ferr
-		}
-		return nil, err
+	var out *SignedIn
+	if err == nil {
+		out, err = s.startSession(ctx, keys, u, m)
 	}
-	return s.startSession(ctx, keys, u, m)
+	if keyhouse.ErrorCode(err) == keyhouse.ECREDENTIALS {
+		if aerr := s.auditSignInFailure(ctx, email, u); aerr != nil {
+			return nil, aerr
+		}
+	}
+	return out, err
 }
 
 // checkCredentials verifies the password (always spending the same work,
@@ -115,8 +121,8 @@ func (s *Service) startSession(ctx context.Context, keys []string, u *keyhouse.U
 		if err := tx.UpdateUser(fresh); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
-		if err := tx.DeleteThrottle(keys[0]); err != nil {
-			return fmt.Errorf("reset throttle: %w", err)
+		if err := s.refundAttempt(tx, keys); err != nil {
+			return err
 		}
 		if err := tx.CreateSession(sess); err != nil {
 			return fmt.Errorf("create session: %w", err)
@@ -132,30 +138,48 @@ func (s *Service) startSession(ctx context.Context, keys []string, u *keyhouse.U
 
 // Authenticate returns the principal of a session token, extending the
 // session's idle timer. Ended, expired and unknown sessions answer
-// EUNAUTHORIZED.
+// EUNAUTHORIZED. Reads take no write lock; the idle timer is written at
+// most every touchEvery, so the idle timeout is exact to within that.
 func (s *Service) Authenticate(ctx context.Context, token string) (*keyhouse.Principal, error) {
 	hash := hashToken(token)
+	now := s.now()
 	var p *keyhouse.Principal
-	err := s.store.Update(ctx, func(tx Tx) error {
-		sess, err := tx.FindSession(hash)
-		if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+	var sess *keyhouse.Session
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		if sess, err = tx.FindSession(hash); err != nil {
+			return err
+		}
+		if sessionEnded(sess, now) {
 			return nil
-		} else if err != nil {
-			return err
 		}
-		now := s.now()
-		if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= keyhouse.SessionIdle {
-			return tx.DeleteSession(hash) // committed: p stays nil
-		}
-		if p, err = principalOf(tx, sess); err != nil {
-			return err
-		}
-		return tx.TouchSession(hash, now)
+		p, err = principalOf(tx, sess)
+		return err
 	})
-	if err == nil && p == nil {
-		err = errSessionEnded
+	switch {
+	case keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND:
+		return nil, errSessionEnded
+	case err != nil:
+		return nil, err
+	case p == nil: // ended: forget it
+		if err := s.store.Update(ctx, func(tx Tx) error { return tx.DeleteSession(hash) }); err != nil {
+			return nil, err
+		}
+		return nil, errSessionEnded
+	case now.Sub(sess.LastSeenAt) >= touchEvery:
+		if err := s.store.Update(ctx, func(tx Tx) error { return tx.TouchSession(hash, now) }); err != nil {
+			return nil, err
+		}
 	}
-	return p, err
+	return p, nil
+}
+
+// touchEvery is how stale a session's last-seen time may get before a
+// request writes it again.
+const touchEvery = 30 * time.Second
+
+// sessionEnded reports whether sess is past its idle or absolute timeout.
+func sessionEnded(sess *keyhouse.Session, now time.Time) bool {
+	return !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= keyhouse.SessionIdle
 }
 
 var errSessionEnded = keyhouse.Errorf(keyhouse.EUNAUTHORIZED, "your session has ended; sign in again")

@@ -22,6 +22,14 @@ type Store interface {
 	FindKey(ctx context.Context, keyID string) (*keyhouse.APIKey, error)
 	// FindKeyByHash returns the key whose SecretHash is hash (legacy keys).
 	FindKeyByHash(ctx context.Context, hash []byte) (*keyhouse.APIKey, error)
+	// ForEachKey calls fn with every API key: the loading of the in-memory
+	// key index.
+	ForEachKey(ctx context.Context, fn func(*keyhouse.APIKey)) error
+	// InsertEvents commits events durably in one transaction, with the
+	// per-day counts of the data-received summary.
+	InsertEvents(ctx context.Context, events []*keyhouse.Event) error
+	// ListSigningKeys returns every token-signing key, oldest first.
+	ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, error)
 	// TouchKeys sets last_used_at for many keys in one transaction; ids of
 	// keys deleted since are ignored.
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
@@ -91,6 +99,10 @@ type Tx interface {
 	AppendAudit(ev *keyhouse.AuditEvent) error
 	// ListAudit returns events matching f, newest first, at most f.Limit.
 	ListAudit(f keyhouse.AuditFilter) ([]*keyhouse.AuditEvent, error)
+
+	CreateSigningKey(k *keyhouse.SigningKey) error
+	// RetireSigningKeys retires every signing key not yet retired.
+	RetireSigningKeys(at time.Time) error
 
 	// FindThrottle returns the record for key, or a zero Throttle with
 	// that Key when there is none (never ENOTFOUND).

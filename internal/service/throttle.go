@@ -56,11 +56,14 @@ func policyOf(i int) throttlePolicy {
 	return ipPolicy
 }
 
-// checkThrottles answers ETHROTTLED while any subject is locked.
-func (s *Service) checkThrottles(ctx context.Context, keys []string) error {
+// countAttempt answers ETHROTTLED while any subject is locked, and
+// otherwise counts the attempt as a failure of every subject, in one
+// transaction.
+func (s *Service) countAttempt(ctx context.Context, keys []string) error {
 	now := s.now()
-	return s.store.View(ctx, func(tx Tx) error {
-		for _, k := range keys {
+	return s.store.Update(ctx, func(tx Tx) error {
+		ts := make([]keyhouse.Throttle, len(keys))
+		for i, k := range keys {
 			t, err := tx.FindThrottle(k)
 			if err != nil {
 				return fmt.Errorf("find throttle: %w", err)
@@ -68,21 +71,9 @@ func (s *Service) checkThrottles(ctx context.Context, keys []string) error {
 			if now.Before(t.LockedUntil) {
 				return keyhouse.Errorf(keyhouse.ETHROTTLED, "too many failed sign-ins; try again in %s", t.LockedUntil.Sub(now).Round(time.Second))
 			}
+			ts[i] = t
 		}
-		return nil
-	})
-}
-
-// signInFailed counts a failure against every subject and audits it in
-// each organization of the user (when the e-mail is a user's).
-func (s *Service) signInFailed(ctx context.Context, keys []string, email string, u *keyhouse.User) error {
-	now := s.now()
-	return s.store.Update(ctx, func(tx Tx) error {
-		for i, k := range keys {
-			t, err := tx.FindThrottle(k)
-			if err != nil {
-				return fmt.Errorf("find throttle: %w", err)
-			}
+		for i, t := range ts {
 			p := policyOf(i)
 			if now.Sub(t.UpdatedAt) > p.Forget {
 				t.Failures = 0
@@ -93,22 +84,50 @@ func (s *Service) signInFailed(ctx context.Context, keys []string, email string,
 				return fmt.Errorf("put throttle: %w", err)
 			}
 		}
-		return s.auditSignInFailure(ctx, tx, email, u)
+		return nil
 	})
 }
 
-func (s *Service) auditSignInFailure(ctx context.Context, tx Tx, email string, u *keyhouse.User) error {
-	if u == nil {
-		return s.audit(ctx, tx, "", "", keyhouse.ActionSigninFailed, email)
+// refundAttempt takes back a successful attempt: the account starts
+// afresh; the IP, which others may share, loses this one failure only.
+func (s *Service) refundAttempt(tx Tx, keys []string) error {
+	if err := tx.DeleteThrottle(keys[0]); err != nil {
+		return fmt.Errorf("reset throttle: %w", err)
 	}
-	ms, err := tx.ListMemberships(u.ID)
+	t, err := tx.FindThrottle(keys[1])
 	if err != nil {
-		return fmt.Errorf("list memberships: %w", err)
+		return fmt.Errorf("find throttle: %w", err)
 	}
-	for _, m := range ms {
-		if err := s.audit(ctx, tx, m.OrgID, "", keyhouse.ActionSigninFailed, u.Email); err != nil {
-			return err
+	if t.Failures > 0 {
+		t.Failures--
+		t.LockedUntil = t.UpdatedAt.Add(ipPolicy.delay(t.Failures))
+		if err := tx.PutThrottle(t); err != nil {
+			return fmt.Errorf("put throttle: %w", err)
 		}
 	}
 	return nil
+}
+
+// auditSignInFailure records a failed sign-in in each organization of the
+// user, or with no organization when the e-mail is nobody's or the user
+// has none.
+func (s *Service) auditSignInFailure(ctx context.Context, email string, u *keyhouse.User) error {
+	return s.store.Update(ctx, func(tx Tx) error {
+		var ms []*keyhouse.Membership
+		if u != nil {
+			var err error
+			if ms, err = tx.ListMemberships(u.ID); err != nil {
+				return fmt.Errorf("list memberships: %w", err)
+			}
+		}
+		if len(ms) == 0 {
+			return s.audit(ctx, tx, "", "", keyhouse.ActionSigninFailed, email)
+		}
+		for _, m := range ms {
+			if err := s.audit(ctx, tx, m.OrgID, "", keyhouse.ActionSigninFailed, u.Email); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

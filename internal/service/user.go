@@ -50,7 +50,7 @@ func (s *Service) InviteUser(ctx context.Context, email string, roleNames []stri
 		if err := requireActiveOrg(tx, p.OrgID); err != nil {
 			return err
 		}
-		u, url, err := s.addMember(tx, p.OrgID, email, roles)
+		u, url, err := s.addMember(tx, p.OrgID, email, roles, false)
 		if err != nil {
 			return err
 		}
@@ -62,17 +62,17 @@ func (s *Service) InviteUser(ctx context.Context, email string, roleNames []stri
 
 // UpdateUserRoles replaces a member's roles.
 func (s *Service) UpdateUserRoles(ctx context.Context, userID string, roleNames []string) (*keyhouse.Member, error) {
-	p, err := authorize(ctx, permManageUsers)
-	if err != nil {
-		return nil, err
-	}
-	roles, err := keyhouse.ParseRoles("roles", roleNames)
+	p, err := signedIn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out *keyhouse.Member
 	err = s.store.Update(ctx, func(tx Tx) error {
-		u, m, err := findMember(tx, p.OrgID, userID)
+		u, m, err := s.findManagedMember(tx, p, userID)
+		if err != nil {
+			return err
+		}
+		roles, err := keyhouse.ParseRoles("roles", roleNames)
 		if err != nil {
 			return err
 		}
@@ -97,12 +97,12 @@ func (s *Service) UpdateUserRoles(ctx context.Context, userID string, roleNames 
 // RemoveUser removes a member from the principal's organization and ends
 // the member's sessions there.
 func (s *Service) RemoveUser(ctx context.Context, userID string) error {
-	p, err := authorize(ctx, permManageUsers)
+	p, err := signedIn(ctx)
 	if err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		u, m, err := findMember(tx, p.OrgID, userID)
+		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err
 		}
@@ -125,23 +125,30 @@ func (s *Service) RemoveUser(ctx context.Context, userID string) error {
 }
 
 // ResetPassword puts a member back to pending: password and TOTP are
-// cleared, every session ends, and a new activation link is returned.
+// cleared, every session ends, and a new activation link is returned. A
+// user who also belongs to another organization is refused: the link goes
+// to the caller, who must not gain access to that other organization.
 func (s *Service) ResetPassword(ctx context.Context, userID string) (string, error) {
-	p, err := authorize(ctx, permManageUsers)
+	p, err := signedIn(ctx)
 	if err != nil {
 		return "", err
 	}
 	var url string
 	err = s.store.Update(ctx, func(tx Tx) error {
-		u, m, err := findMember(tx, p.OrgID, userID)
+		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err
 		}
 		if err := checkOwnerGrant(p, m.Roles, nil); err != nil {
 			return err
 		}
-		if err := requireOwnersRemainAfterReset(tx, u); err != nil {
+		if err := requireOnlyMembership(tx, u); err != nil {
 			return err
+		}
+		if m.Roles.Has(keyhouse.RoleOwner) {
+			if err := requireAnotherOwner(tx, p.OrgID, u); err != nil {
+				return err
+			}
 		}
 		u.Status, u.PasswordHash, u.TOTPSecret, u.TOTPLastStep = keyhouse.UserPending, "", "", 0
 		if err := tx.UpdateUser(u); err != nil {
@@ -156,4 +163,17 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (string, err
 		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserPasswordReset, u.Email)
 	})
 	return url, err
+}
+
+// findManagedMember looks a member up in p's organization (404 for anyone
+// else), then checks that p may manage users (403).
+func (s *Service) findManagedMember(tx Tx, p *keyhouse.Principal, userID string) (*keyhouse.User, *keyhouse.Membership, error) {
+	u, m, err := findMember(tx, p.OrgID, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := can(p, permManageUsers); err != nil {
+		return nil, nil, err
+	}
+	return u, m, nil
 }

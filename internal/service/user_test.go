@@ -297,3 +297,60 @@ func TestSignInThrottlePerIP(t *testing.T) {
 		t.Fatalf("from another address: %v", err)
 	}
 }
+
+// TestNoTakeoverAcrossOrganizations pins the rules that keep one
+// organization's managers out of another's accounts: activation links and
+// password resets go to the caller, so neither may reach a user who
+// belongs elsewhere too.
+func TestNoTakeoverAcrossOrganizations(t *testing.T) {
+	e := keyhousetest.New(t)
+	acme := e.NewOrg(t, "acme")
+	globex := e.NewOrg(t, "globex")
+	shared := e.Invite(t, globex, "shared@example.com", "owner")
+
+	t.Run("reset of a user of two organizations", func(t *testing.T) {
+		inv, err := e.Svc.InviteUser(acme.Ctx, shared.Email, []string{"view"})
+		if err != nil || inv.ActivationURL != "" || inv.Status != keyhouse.UserActive {
+			t.Fatalf("invite an active user = %+v, %v; want no link", inv, err)
+		}
+		_, err = e.Svc.ResetPassword(acme.Ctx, shared.ID)
+		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
+		e.SignIn(t, shared) // still signs in
+	})
+	t.Run("invite of a user pending elsewhere", func(t *testing.T) {
+		first, err := e.Svc.InviteUser(globex.Ctx, "pending@example.com", []string{"owner"})
+		if err != nil || first.ActivationURL == "" {
+			t.Fatalf("first invite = %+v, %v", first, err)
+		}
+		second, err := e.Svc.InviteUser(acme.Ctx, "pending@example.com", []string{"view"})
+		if err != nil || second.ActivationURL != "" {
+			t.Fatalf("second invite = %+v, %v; want no link", second, err)
+		}
+		e.Activate(t, first.ActivationURL) // globex's link still works
+	})
+}
+
+func TestOrganizationActivatesWithAnyOfItsOwnerLinks(t *testing.T) {
+	e := keyhousetest.New(t)
+	first, err := e.Svc.CreateOrganization(keyhousetest.Operator(""), "One", "boss@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.Svc.CreateOrganization(keyhousetest.Operator(""), "Two", "boss@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.Activate(context.Background(), keyhousetest.TokenOf(t, first.ActivationURL), keyhousetest.Password); keyhouse.ErrorCode(err) != keyhouse.EINVALID {
+		t.Fatalf("the first link after the operator issued a second: %v", err)
+	}
+	e.Activate(t, second.ActivationURL)
+	orgs, err := e.Svc.ListOrganizations(keyhousetest.Operator(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range orgs {
+		if o.State != keyhouse.OrgActive {
+			t.Errorf("%s is %s after its Owner activated", o.Name, o.State)
+		}
+	}
+}

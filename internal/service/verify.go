@@ -29,15 +29,39 @@ func (s *Service) AuthenticatePair(ctx context.Context, keyID, secret string) (*
 	if !apikey.ValidKeyID(keyID) {
 		return nil, errBadKey
 	}
-	if _, err := apikey.CheckSecret(secret); err != nil {
+	env, err := apikey.CheckSecret(secret)
+	if err != nil {
 		return nil, errBadKey
 	}
-	return s.authenticate(ctx, apikey.Credential{KeyID: keyID, Secret: secret})
+	return s.authenticate(ctx, apikey.Credential{KeyID: keyID, Secret: secret, Environment: env})
 }
 
+// authenticate finds the key of c (in the index, else in the store) and
+// compares the secret's HMAC in constant time.
 func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyhouse.APIKey, error) {
 	hash := s.hasher.Hash(c.Secret)
+	k, err := s.lookupKey(ctx, c, hash)
+	if err != nil {
+		return nil, err
+	}
+	if !apikey.Equal(hash, k.SecretHash) || (!c.Legacy && c.Environment != k.Environment) {
+		return nil, errBadKey
+	}
+	s.usage.record(k.KeyID, s.now())
+	return k, nil
+}
+
+// lookupKey returns the key a credential names.
+func (s *Service) lookupKey(ctx context.Context, c apikey.Credential, hash []byte) (*keyhouse.APIKey, error) {
 	var k *keyhouse.APIKey
+	if c.Legacy {
+		k = s.keys.getLegacy(hash)
+	} else {
+		k = s.keys.get(c.KeyID)
+	}
+	if k != nil {
+		return k, nil
+	}
 	var err error
 	if c.Legacy {
 		k, err = s.store.FindKeyByHash(ctx, hash)
@@ -49,14 +73,6 @@ func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyho
 	} else if err != nil {
 		return nil, err
 	}
-	if !apikey.Equal(hash, k.SecretHash) {
-		return nil, errBadKey
-	}
-	if !c.Legacy {
-		if env, _ := apikey.CheckSecret(c.Secret); env != k.Environment {
-			return nil, errBadKey
-		}
-	}
-	s.usage.record(k.KeyID, s.now())
+	s.keys.put(k)
 	return k, nil
 }

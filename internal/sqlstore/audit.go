@@ -7,7 +7,7 @@ import (
 // Limits of ListAudit.
 const (
 	auditDefaultLimit = 100
-	auditMaxLimit     = 1000
+	auditMaxLimit     = 1001 // the service's page of 1000, plus one that tells whether another follows
 )
 
 // AppendAudit inserts ev and sets its ID. Audit events are never updated
@@ -24,7 +24,7 @@ func (t *txn) AppendAudit(ev *keyhouse.AuditEvent) error {
 
 // ListAudit returns the events of f.OrgID matching f, newest first: at or
 // after From, before To, with action Action, with an ID below Before (the
-// cursor). Limit defaults to 100 and is at most 1000.
+// cursor). Limit defaults to 100 and is at most 1001.
 func (t *txn) ListAudit(f keyhouse.AuditFilter) ([]*keyhouse.AuditEvent, error) {
 	q := `SELECT id, at, org_id, environment, actor, action, target, ip, user_agent
 		FROM audit_events WHERE org_id = ?`

@@ -299,7 +299,7 @@ func testAuditLimits(t *testing.T, s *Store) {
 		}
 		return nil
 	})
-	tests := []struct{ limit, want int }{{0, 100}, {-1, 100}, {250, 250}, {5000, 1000}}
+	tests := []struct{ limit, want int }{{0, 100}, {-1, 100}, {250, 250}, {5000, 1001}}
 	MustView(t, s, func(tx service.Tx) error {
 		for _, tt := range tests {
 			got, err := tx.ListAudit(keyhouse.AuditFilter{OrgID: org.ID, Limit: tt.limit})

@@ -36,6 +36,9 @@ func runConformance(t *testing.T, open func(t *testing.T) *Store) {
 		{"Keys", testKeys},
 		{"TouchKeys", testTouchKeys},
 		{"EventSummaries", testEventSummaries},
+		{"InsertEvents", testInsertEvents},
+		{"SigningKeys", testSigningKeys},
+		{"ForEachKey", testForEachKey},
 		{"Audit", testAudit},
 		{"AuditLimits", testAuditLimits},
 		{"UpdateRollback", testUpdateRollback},
@@ -275,13 +278,13 @@ func MustCreateKey(tb testing.TB, s *Store, c *keyhouse.Client, at time.Time) *k
 	return k
 }
 
-// MustInsertEvent inserts an event of k received at, with plain SQL as the
-// intake API does.
+// MustInsertEvent inserts an event of k received at, as the intake API does.
 func MustInsertEvent(tb testing.TB, s *Store, k *keyhouse.APIKey, at time.Time) {
 	tb.Helper()
-	_, err := s.DB().ExecContext(context.Background(), s.d.rebind(`INSERT INTO events
-		(id, org_id, environment, client_id, key_id, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		keyhouse.NewID("evt"), k.OrgID, string(k.Environment), k.ClientID, k.KeyID, micros(at), []byte(`{}`))
+	err := s.InsertEvents(context.Background(), []*keyhouse.Event{{
+		ID: keyhouse.NewID("evt"), OrgID: k.OrgID, Environment: k.Environment, ClientID: k.ClientID,
+		KeyID: k.KeyID, ReceivedAt: at, Payload: []byte(`{}`),
+	}})
 	if err != nil {
 		tb.Fatalf("insert event: %v", err)
 	}

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"keyhouse"
+	"keyhouse/internal/service"
+)
+
+// oauthError is an RFC 6749 §5.2 error: the token and introspection
+// endpoints answer these instead of the management API's shape.
+type oauthError struct {
+	status      int
+	Code        string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
+
+func badRequest(code, desc string) *oauthError {
+	return &oauthError{status: http.StatusBadRequest, Code: code, Description: desc}
+}
+
+var errInvalidClient = &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: "client authentication failed"}
+
+// writeOAuthError writes e with the headers RFC 6749 asks for.
+func writeOAuthError(w http.ResponseWriter, e *oauthError) {
+	if e.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="keyhouse"`)
+	}
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, e.status, e)
+}
+
+// maxFormBody bounds the token and introspection request bodies.
+const maxFormBody = 16 << 10
+
+// parseForm reads the form body and the query string, both of which the
+// token endpoint accepts (Kount integrations send grant_type in either).
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return badRequest("invalid_request", "the body must be an application/x-www-form-urlencoded form under 16 KiB")
+	}
+	return nil
+}
+
+// clientKey authenticates the caller's API key: HTTP Basic (the API key,
+// any RFC 6749 §2.3.1 form of key id and secret, or a legacy key), or
+// client_id and client_secret in the body. Every failure is the same 401.
+func (s *Server) clientKey(r *http.Request) (*keyhouse.APIKey, error) {
+	auth := r.Header.Get("Authorization")
+	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	var k *keyhouse.APIKey
+	var err error
+	switch scheme, cred, _ := strings.Cut(auth, " "); {
+	case auth != "" && secret != "":
+		return nil, badRequest("invalid_request", "use one client authentication method, not two")
+	case auth != "" && strings.EqualFold(scheme, "Basic"):
+		k, err = s.Service.AuthenticateBasic(r.Context(), strings.TrimSpace(cred))
+	case auth == "" && id != "" && secret != "":
+		k, err = s.Service.AuthenticatePair(r.Context(), id, secret)
+	default:
+		return nil, errInvalidClient
+	}
+	if keyhouse.ErrorCode(err) == keyhouse.ECREDENTIALS {
+		return nil, errInvalidClient
+	}
+	return k, err
+}
+
+// handleToken is the OAuth 2.0 client-credentials token endpoint.
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	k, err := s.clientKey(r)
+	if err != nil {
+		return err
+	}
+	switch gt := r.Form.Get("grant_type"); gt {
+	case "client_credentials":
+	case "":
+		return badRequest("invalid_request", "grant_type is required")
+	default:
+		return badRequest("unsupported_grant_type", "only client_credentials is supported")
+	}
+	scope, ok := service.CheckScope(r.Form.Get("scope"))
+	if !ok {
+		return badRequest("invalid_scope", "the only scope is integration")
+	}
+	tok, err := s.Service.IssueToken(k, scope)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, tok)
+	return nil
+}
+
+// handleIntrospect is RFC 7662 token introspection, for callers with an
+// API key of this deployment.
+func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	if _, err := s.clientKey(r); err != nil {
+		return err
+	}
+	g := s.Service.Introspect(r.Context(), r.PostForm.Get("token"))
+	if g == nil {
+		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
+		return nil
+	}
+	c := g.Claims
+	writeJSON(w, http.StatusOK, map[string]any{
+		"active": true, "scope": c.Scope, "client_id": c.ClientID, "sub": c.ClientID,
+		"aud": c.Audience, "iss": c.Issuer, "exp": c.Expiry.Unix(), "iat": c.IssuedAt.Unix(),
+		"nbf": c.NotBefore.Unix(), "jti": c.ID, "token_type": "Bearer",
+		"org": c.OrgID, "env": c.Env, "api_key_id": c.APIKeyID,
+	})
+	return nil
+}
+
+// handleJWKS serves the public keys that verify access tokens.
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	_, err := w.Write(s.Service.JWKS())
+	return err
+}
+
+// handleMetadata serves RFC 8414 authorization server metadata.
+func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) error {
+	base := s.Service.BaseURL()
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(map[string]any{
+		"issuer":                                base,
+		"token_endpoint":                        base + "/as/token",
+		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"introspection_endpoint":                base + "/oauth2/introspect",
+		"grant_types_supported":                 []string{"client_credentials"},
+		"response_types_supported":              []string{},
+		"scopes_supported":                      []string{service.ScopeIntegration},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+	})
+}

@@ -1,0 +1,129 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+
+	"keyhouse"
+)
+
+// MaxBatch is the most events one intake request may carry.
+const MaxBatch = 1000
+
+// commitBatch bounds the events one group commit writes.
+const commitBatch = 8 * MaxBatch
+
+// committer writes the events of concurrent intake requests together: a
+// request queues its events and waits; the committer takes everything
+// queued, commits it in one transaction (one fsync on SQLite), and answers
+// every waiting request. Throughput therefore grows with concurrency
+// instead of stopping at one fsync per request.
+type committer struct {
+	store  Store
+	logger *slog.Logger
+	queue  chan *pending
+}
+
+// pending is one request's events and where its answer goes.
+type pending struct {
+	events []*keyhouse.Event
+	done   chan error
+}
+
+func newCommitter(store Store, logger *slog.Logger) *committer {
+	return &committer{store: store, logger: logger, queue: make(chan *pending, 4*MaxBatch)}
+}
+
+// submit queues events and waits until they are committed, or ctx ends.
+func (c *committer) submit(ctx context.Context, events []*keyhouse.Event) error {
+	p := &pending{events: events, done: make(chan error, 1)}
+	select {
+	case c.queue <- p:
+	case <-ctx.Done():
+		return errUnavailable(ctx.Err())
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		// The commit may still happen; the caller was not told it did.
+		return errUnavailable(ctx.Err())
+	}
+}
+
+// run commits queued events until ctx ends.
+func (c *committer) run(ctx context.Context) {
+	for {
+		var first *pending
+		select {
+		case first = <-c.queue:
+		case <-ctx.Done():
+			c.drain(ctx.Err())
+			return
+		}
+		batch := c.gather(first)
+		var events []*keyhouse.Event
+		for _, p := range batch {
+			events = append(events, p.events...)
+		}
+		err := c.store.InsertEvents(context.WithoutCancel(ctx), events)
+		if err != nil {
+			c.logger.Error("commit events", "events", len(events), "err", err)
+			err = errUnavailable(err)
+		}
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+// gather takes first and whatever else is queued, up to commitBatch events.
+func (c *committer) gather(first *pending) []*pending {
+	batch, n := []*pending{first}, len(first.events)
+	for n < commitBatch {
+		select {
+		case p := <-c.queue:
+			batch = append(batch, p)
+			n += len(p.events)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// drain answers every queued request after the committer stopped.
+func (c *committer) drain(cause error) {
+	for {
+		select {
+		case p := <-c.queue:
+			p.done <- errUnavailable(cause)
+		default:
+			return
+		}
+	}
+}
+
+// errUnavailable is the intake's answer when nothing was stored.
+func errUnavailable(cause error) error {
+	return &keyhouse.Error{Code: keyhouse.EUNAVAILABLE, Message: "the events were not stored; retry", Err: cause}
+}
+
+// Ingest stores the events (JSON objects) sent under a grant and returns
+// their ids once they are durably committed.
+func (s *Service) Ingest(ctx context.Context, g *Grant, payloads [][]byte) ([]string, error) {
+	now := s.now()
+	events := make([]*keyhouse.Event, len(payloads))
+	ids := make([]string, len(payloads))
+	for i, p := range payloads {
+		ids[i] = keyhouse.NewID("evt")
+		events[i] = &keyhouse.Event{
+			ID: ids[i], OrgID: g.OrgID, Environment: g.Env, ClientID: g.ClientID,
+			KeyID: g.KeyID, ReceivedAt: now, Payload: p,
+		}
+	}
+	if err := s.intake.submit(ctx, events); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}

@@ -1,0 +1,198 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"keyhouse"
+	"keyhouse/internal/token"
+)
+
+// ScopeIntegration is the one scope of the data plane, and the default.
+const ScopeIntegration = "integration"
+
+// IssuedToken is an access token and what the token endpoint answers.
+type IssuedToken struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+	Scope       string `json:"scope"`
+}
+
+// Grant is what a verified access token allows: sending data as one key
+// of one client.
+type Grant struct {
+	KeyID    string
+	OrgID    string
+	ClientID string
+	Env      keyhouse.Environment
+	Scope    string
+	Claims   token.Claims
+}
+
+// CheckScope returns the granted scope for a requested one: "" asks for
+// the default; anything but "integration" is refused.
+func CheckScope(requested string) (string, bool) {
+	fields := strings.Fields(requested)
+	if len(fields) == 0 {
+		return ScopeIntegration, true
+	}
+	for _, f := range fields {
+		if f != ScopeIntegration {
+			return "", false
+		}
+	}
+	return ScopeIntegration, true
+}
+
+// IssueToken signs an access token for an authenticated key.
+func (s *Service) IssueToken(k *keyhouse.APIKey, scope string) (*IssuedToken, error) {
+	now := s.now().Truncate(time.Second)
+	c := token.Claims{
+		Issuer: s.cfg.BaseURL, ClientID: k.ClientID, Audience: token.Audience,
+		OrgID: k.OrgID, Env: k.Environment, APIKeyID: k.KeyID, Scope: scope,
+		IssuedAt: now, NotBefore: now, Expiry: now.Add(token.Lifetime), ID: token.NewJTI(),
+	}
+	raw, err := s.signer.ring.Sign(c)
+	if err != nil {
+		return nil, err
+	}
+	return &IssuedToken{AccessToken: raw, TokenType: "Bearer", ExpiresIn: int(token.Lifetime / time.Second), Scope: scope}, nil
+}
+
+var errBadToken = keyhouse.Errorf(keyhouse.EINVALIDTOKEN, "the access token is missing, invalid, expired or revoked")
+
+// VerifyToken checks an access token for the data plane: signature,
+// times, audience, scope, and that its key still exists. A token seen
+// before costs a hash and a map look-up; the key check is never cached,
+// so a deletion wins at once.
+func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
+	sum := sha256.Sum256([]byte(raw))
+	now := s.now()
+	g, revoked := s.tokens.get(sum, now)
+	if revoked {
+		return nil, errBadToken
+	}
+	if g == nil {
+		var err error
+		if g, err = s.verifyToken(ctx, raw, now); err != nil {
+			return nil, err
+		}
+		s.tokens.put(sum, g, now)
+	}
+	if !s.keyLive(ctx, g.KeyID) {
+		s.tokens.revoke(sum)
+		return nil, errBadToken
+	}
+	return g, nil
+}
+
+// verifyToken checks a token that is not in the cache.
+func (s *Service) verifyToken(ctx context.Context, raw string, now time.Time) (*Grant, error) {
+	c, err := s.signer.ring.Verify(raw, now)
+	if errors.Is(err, token.ErrUnknownKey) && s.reloadRingSoon(ctx) {
+		c, err = s.signer.ring.Verify(raw, now)
+	}
+	if err != nil {
+		return nil, errBadToken
+	}
+	env, err := keyhouse.ParseEnvironment("env", string(c.Env))
+	if err != nil || !slices.Contains(strings.Fields(c.Scope), ScopeIntegration) {
+		return nil, errBadToken
+	}
+	return &Grant{KeyID: c.APIKeyID, OrgID: c.OrgID, ClientID: c.ClientID, Env: env, Scope: c.Scope, Claims: c}, nil
+}
+
+// keyLive reports whether the key still exists (in the index, else in
+// the store).
+func (s *Service) keyLive(ctx context.Context, keyID string) bool {
+	if s.keys.get(keyID) != nil {
+		return true
+	}
+	k, err := s.store.FindKey(ctx, keyID)
+	if err != nil {
+		return false
+	}
+	s.keys.put(k)
+	return true
+}
+
+// Introspect answers RFC 7662 for a token: its grant when active, nil
+// when expired, revoked or not a token.
+func (s *Service) Introspect(ctx context.Context, raw string) *Grant {
+	g, err := s.VerifyToken(ctx, raw)
+	if err != nil {
+		return nil
+	}
+	return g
+}
+
+// tokenCache remembers verified tokens by their SHA-256 until they
+// expire, and revoked ones so that they cost no store look-up.
+type tokenCache struct {
+	mu      sync.RWMutex
+	entries map[[32]byte]cached
+}
+
+type cached struct {
+	grant   *Grant
+	revoked bool
+}
+
+// maxCachedTokens bounds the cache; past it, expired entries go, and if
+// that is not enough, all of them.
+const maxCachedTokens = 100_000
+
+func newTokenCache() *tokenCache { return &tokenCache{entries: map[[32]byte]cached{}} }
+
+// get returns the cached grant of a token still valid at now, or whether
+// the token is known revoked.
+func (c *tokenCache) get(sum [32]byte, now time.Time) (*Grant, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[sum]
+	c.mu.RUnlock()
+	switch {
+	case !ok:
+		return nil, false
+	case e.revoked:
+		return nil, true
+	case !now.Before(e.grant.Claims.Expiry.Add(token.Leeway)):
+		return nil, false
+	}
+	return e.grant, false
+}
+
+func (c *tokenCache) put(sum [32]byte, g *Grant, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= maxCachedTokens {
+		c.prune(now)
+	}
+	c.entries[sum] = cached{grant: g}
+}
+
+func (c *tokenCache) revoke(sum [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[sum]; ok {
+		e.revoked = true
+		c.entries[sum] = e
+	}
+}
+
+// prune drops expired entries, or everything if none had expired.
+func (c *tokenCache) prune(now time.Time) {
+	for k, e := range c.entries {
+		if e.revoked || !now.Before(e.grant.Claims.Expiry.Add(token.Leeway)) {
+			delete(c.entries, k)
+		}
+	}
+	if len(c.entries) >= maxCachedTokens {
+		clear(c.entries)
+	}
+}

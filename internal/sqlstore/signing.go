@@ -1,0 +1,66 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"keyhouse"
+)
+
+// ListSigningKeys returns every token-signing key, oldest first.
+func (s *Store) ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, error) {
+	t := &txn{ctx: ctx, q: s.db, d: s.d}
+	rows, err := t.query(`SELECT kid, private_key, created_at, retired_at FROM signing_keys ORDER BY created_at, kid`)
+	if err != nil {
+		return nil, translate("list signing keys", "signing key", err)
+	}
+	ks, err := scanAll(rows, func(sc scanner) (*keyhouse.SigningKey, error) {
+		var k keyhouse.SigningKey
+		var created int64
+		var retired sql.NullInt64
+		if err := sc.Scan(&k.ID, &k.SealedKey, &created, &retired); err != nil {
+			return nil, err
+		}
+		k.CreatedAt, k.RetiredAt = fromMicros(created), fromNullMicros(retired)
+		return &k, nil
+	})
+	if err != nil {
+		return nil, translate("list signing keys", "signing key", err)
+	}
+	return ks, nil
+}
+
+// CreateSigningKey inserts k.
+func (t *txn) CreateSigningKey(k *keyhouse.SigningKey) error {
+	k.CreatedAt = stored(k.CreatedAt)
+	_, err := t.exec(`INSERT INTO signing_keys (kid, private_key, created_at, retired_at) VALUES (?, ?, ?, ?)`,
+		k.ID, k.SealedKey, micros(k.CreatedAt), nullMicros(k.RetiredAt))
+	return translate("insert signing key", "signing key", err)
+}
+
+// RetireSigningKeys retires every signing key not retired yet, at at.
+func (t *txn) RetireSigningKeys(at time.Time) error {
+	_, err := t.exec(`UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL`, micros(at))
+	return translate("retire signing keys", "signing key", err)
+}
+
+// ForEachKey calls fn with every API key, in no particular order, outside
+// any transaction: the loading of the in-memory key index. Each key is a
+// fresh value that fn may keep.
+func (s *Store) ForEachKey(ctx context.Context, fn func(*keyhouse.APIKey)) error {
+	t := &txn{ctx: ctx, q: s.db, d: s.d}
+	rows, err := t.query(`SELECT ` + keyColumns + ` FROM api_keys`)
+	if err != nil {
+		return translate("load keys", "api key", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return translate("load keys", "api key", err)
+		}
+		fn(k)
+	}
+	return translate("load keys", "api key", rows.Err())
+}
