@@ -58,7 +58,19 @@ func New(tb testing.TB) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if err := e.Svc.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
 	return e
+}
+
+// Run runs the service's background work (the intake's group commit among
+// it) until the test ends.
+func (e *Env) Run(tb testing.TB) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Svc.Run(ctx); close(done) }()
+	tb.Cleanup(func() { cancel(); <-done })
 }
 
 // Operator returns a context acting as the operator in orgID.

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"keyhouse"
@@ -103,9 +104,11 @@ func (s *Service) Start(ctx context.Context) error {
 // group commit, flushing last-used times every 2 seconds, and reloading
 // the key index and the signing keys for changes made by other processes.
 func (s *Service) Run(ctx context.Context) {
-	go s.intake.run(ctx)
-	go s.reloadLoop(ctx)
-	s.usage.run(ctx, 2*time.Second)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.intake.run(ctx) })
+	wg.Go(func() { s.reloadLoop(ctx) })
+	wg.Go(func() { s.usage.run(ctx, 2*time.Second) })
+	wg.Wait()
 }
 
 // reloadEveryKeys is how often the key index is rebuilt from the store.

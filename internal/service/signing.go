@@ -103,7 +103,9 @@ func (s *Service) reloadRing(ctx context.Context) error {
 		}
 		keys = append(keys, k)
 	}
-	s.signer.ring.Set(keys)
+	if err := s.signer.ring.Set(keys); err != nil {
+		return fmt.Errorf("load signing keys: %w", err)
+	}
 	s.signer.last = time.Now()
 	return nil
 }
