@@ -273,3 +273,17 @@ type SigningKey struct {
 	CreatedAt time.Time
 	RetiredAt *time.Time
 }
+
+// NewEventID returns an event id that sorts by receive time: "evt_", the
+// time in microseconds as 11 base62 digits, then 12 random characters.
+// Ids that grow with time append to the end of the store's index instead
+// of landing at random places in it.
+func NewEventID(t time.Time) string {
+	var ts [11]byte
+	n := uint64(t.UnixMicro())
+	for i := len(ts) - 1; i >= 0; i-- {
+		ts[i] = base62[n%62]
+		n /= 62
+	}
+	return "evt_" + string(ts[:]) + RandomBase62(12)
+}

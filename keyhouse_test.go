@@ -3,6 +3,7 @@ package keyhouse_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"keyhouse"
 )
@@ -87,5 +88,17 @@ func TestRandomBase62(t *testing.T) {
 			t.Fatalf("RandomBase62 = %q", s)
 		}
 		seen[s] = true
+	}
+}
+
+func TestNewEventIDSortsByTime(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	prev := keyhouse.NewEventID(t0)
+	for i := 1; i < 1000; i++ {
+		id := keyhouse.NewEventID(t0.Add(time.Duration(i*i) * time.Microsecond))
+		if len(id) != 27 || id <= prev {
+			t.Fatalf("id %q after %q", id, prev)
+		}
+		prev = id
 	}
 }

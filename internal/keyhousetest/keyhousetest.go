@@ -38,6 +38,9 @@ type Env struct {
 	Deleted []string // key ids passed to OnKeyDeleted
 }
 
+// Secret is the server secret of every test service.
+var Secret = []byte("0123456789abcdef0123456789abcdef")
+
 // Cheap is a fast argon2id setting for tests: the password package tests
 // the real one.
 var Cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
@@ -51,7 +54,7 @@ func New(tb testing.TB) *Env {
 	}
 	tb.Cleanup(func() { store.Close() })
 	e := &Env{Store: store, Clock: &Clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}}
-	e.Svc, err = service.New(store, []byte("0123456789abcdef0123456789abcdef"), service.Config{
+	e.Svc, err = service.New(store, Secret, service.Config{
 		BaseURL: "http://kh.test", Password: Cheap, Now: e.Clock.Now,
 		OnKeyDeleted: func(id string) { e.Deleted = append(e.Deleted, id) },
 	})

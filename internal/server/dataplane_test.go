@@ -26,7 +26,7 @@ type dataFixture struct {
 	key *service.GeneratedKey
 }
 
-func newDataFixture(t *testing.T) *dataFixture {
+func newDataFixture(t testing.TB) *dataFixture {
 	f := newFixture(t)
 	f.e.Run(t)
 	gen, err := f.e.Svc.GenerateKey(f.owner.Ctx, keyhouse.Sandbox, f.client["own"], "integration")
@@ -37,7 +37,7 @@ func newDataFixture(t *testing.T) *dataFixture {
 }
 
 // post sends a request with headers and returns status, headers and body.
-func (f *fixture) post(t *testing.T, path, contentType, body string, header map[string]string) (int, http.Header, string) {
+func (f *fixture) post(t testing.TB, path, contentType, body string, header map[string]string) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -59,7 +59,7 @@ func (f *fixture) post(t *testing.T, path, contentType, body string, header map[
 const form = "application/x-www-form-urlencoded"
 
 // token gets an access token with the raw API key, as Kount integrations do.
-func (f *dataFixture) token(t *testing.T, apiKey string) string {
+func (f *dataFixture) token(t testing.TB, apiKey string) string {
 	t.Helper()
 	status, _, body := f.post(t, "/as/token", form, "grant_type=client_credentials&scope=integration", map[string]string{"Authorization": "Basic " + apiKey})
 	if status != 200 {

@@ -25,7 +25,7 @@ type fixture struct {
 	client map[string]string             // "own"/"other" → client ID
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	e := keyhousetest.New(t)
 	f := &fixture{e: e, roles: map[string]*keyhousetest.User{}, client: map[string]string{}}
@@ -71,7 +71,7 @@ func (f *fixture) ownerOf(org string) *keyhousetest.User {
 }
 
 // newKey makes a key in org's client and returns its path.
-func (f *fixture) newKey(t *testing.T, org string) string {
+func (f *fixture) newKey(t testing.TB, org string) string {
 	t.Helper()
 	gen, err := f.e.Svc.GenerateKey(f.ownerOf(org).Ctx, keyhouse.Sandbox, f.client[org], "")
 	if err != nil {

@@ -116,7 +116,7 @@ func (s *Service) Ingest(ctx context.Context, g *Grant, payloads [][]byte) ([]st
 	events := make([]*keyhouse.Event, len(payloads))
 	ids := make([]string, len(payloads))
 	for i, p := range payloads {
-		ids[i] = keyhouse.NewID("evt")
+		ids[i] = keyhouse.NewEventID(now)
 		events[i] = &keyhouse.Event{
 			ID: ids[i], OrgID: g.OrgID, Environment: g.Env, ClientID: g.ClientID,
 			KeyID: g.KeyID, ReceivedAt: now, Payload: p,

@@ -99,8 +99,6 @@ CREATE TABLE events (
 	payload     BYTEA  NOT NULL
 );
 
-CREATE INDEX events_org_env_client_received ON events (org_id, environment, client_id, received_at);
-
 -- Append-only: the store never updates or deletes a row. org_id and
 -- environment are '' for deployment-wide events.
 CREATE TABLE audit_events (

@@ -91,7 +91,9 @@ CREATE INDEX api_keys_client_id ON api_keys (client_id);
 CREATE INDEX api_keys_org_id_environment ON api_keys (org_id, environment, created_at);
 
 -- Events received through the intake API. They outlive the key that sent
--- them, so key_id is not a foreign key.
+-- them, so key_id is not a foreign key. Ids grow with time, so an intake
+-- commit appends to the primary key's index; the summary reads event_days,
+-- so no other index is kept up to date per event.
 CREATE TABLE events (
 	id          TEXT    NOT NULL PRIMARY KEY,
 	org_id      TEXT    NOT NULL,
@@ -101,8 +103,6 @@ CREATE TABLE events (
 	received_at INTEGER NOT NULL,
 	payload     BLOB    NOT NULL
 ) STRICT;
-
-CREATE INDEX events_org_env_client_received ON events (org_id, environment, client_id, received_at);
 
 -- Append-only: the store never updates or deletes a row. org_id and
 -- environment are '' for deployment-wide events.

@@ -1,0 +1,145 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"keyhouse"
+	"keyhouse/internal/keyhousetest"
+	"keyhouse/internal/service"
+	"keyhouse/internal/token"
+)
+
+// jwksKids returns the key ids the JWKS serves.
+func jwksKids(t *testing.T, e *keyhousetest.Env) []string {
+	t.Helper()
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.Unmarshal(e.Svc.JWKS(), &set); err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids
+}
+
+func TestSigningKeyRotation(t *testing.T) {
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
+	gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := e.Svc.IssueToken(k, service.ScopeIntegration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kids := jwksKids(t, e); len(kids) != 1 {
+		t.Fatalf("JWKS before rotation: %v", kids)
+	}
+	_, err = e.Svc.RotateSigningKey(owner.Ctx)
+	keyhousetest.MustCode(t, err, keyhouse.EFORBIDDEN) // an Owner is not the operator
+	kid, err := e.Svc.RotateSigningKey(keyhousetest.Operator(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kids := jwksKids(t, e); len(kids) != 2 || kids[0] == kids[1] {
+		t.Fatalf("JWKS after rotation: %v", kids)
+	}
+	after, _ := e.Svc.IssueToken(k, service.ScopeIntegration)
+	for name, tok := range map[string]string{"old key's token": before.AccessToken, "new key's token": after.AccessToken} {
+		if _, err := e.Svc.VerifyToken(context.Background(), tok); err != nil {
+			t.Errorf("%s after rotation: %v", name, err)
+		}
+	}
+	// Once the old key's last token has expired, it leaves the JWKS.
+	e.Clock.Add(token.Lifetime + token.Leeway + time.Second)
+	if kids := jwksKids(t, e); len(kids) != 1 || kids[0] != kid {
+		t.Fatalf("JWKS after the old tokens expired: %v, want [%s]", kids, kid)
+	}
+}
+
+// TestSigningKeysAreSharedAndSealed: a second service on the same
+// database (another instance) verifies the first one's tokens, and the
+// stored private key is sealed.
+func TestSigningKeysAreSharedAndSealed(t *testing.T) {
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
+	gen, _ := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+	k, _ := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey)
+	tok, err := e.Svc.IssueToken(k, service.ScopeIntegration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := service.New(e.Store, keyhousetest.Secret, service.Config{Password: keyhousetest.Cheap, Now: e.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.VerifyToken(context.Background(), tok.AccessToken); err != nil {
+		t.Errorf("another instance refuses the token: %v", err)
+	}
+	var sealed string
+	if err := e.Store.DB().QueryRow(`SELECT private_key FROM signing_keys`).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) < 4 || sealed[:3] != "v1." {
+		t.Errorf("stored signing key is not sealed: %.10q…", sealed)
+	}
+}
+
+// countingStore counts the key look-ups that reach the store.
+type countingStore struct {
+	service.Store
+	lookups int
+}
+
+func (s *countingStore) FindKey(ctx context.Context, id string) (*keyhouse.APIKey, error) {
+	s.lookups++
+	return s.Store.FindKey(ctx, id)
+}
+
+func (s *countingStore) FindKeyByHash(ctx context.Context, h []byte) (*keyhouse.APIKey, error) {
+	s.lookups++
+	return s.Store.FindKeyByHash(ctx, h)
+}
+
+// TestKeyChecksWithoutTheStore: a typo in a secret is refused by its
+// checksum, and a known key is found in the in-memory index: neither asks
+// the store.
+func TestKeyChecksWithoutTheStore(t *testing.T) {
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
+	gen, _ := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+	store := &countingStore{Store: e.Store}
+	svc, err := service.New(store, keyhousetest.Secret, service.Config{Password: keyhousetest.Cheap, Now: e.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	typo := gen.Secret[:len(gen.Secret)-1] + string(gen.Secret[len(gen.Secret)-1]^1)
+	_, err = svc.AuthenticatePair(context.Background(), gen.KeyID, typo)
+	keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
+	for range 3 {
+		if _, err := svc.AuthenticateBasic(context.Background(), gen.APIKey); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if store.lookups != 0 {
+		t.Errorf("%d key look-ups reached the store, want 0", store.lookups)
+	}
+}
