@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,7 +20,9 @@ import (
 func cli(t *testing.T, db string, args ...string) (string, string) {
 	t.Helper()
 	var out bytes.Buffer
-	args = append(args, "--db", "sqlite:"+db)
+	if !slices.Contains(args, "--db") {
+		args = append(args, "--db", "sqlite:"+db)
+	}
 	err := run(context.Background(), args, func(string) string { return "" }, &out, &bytes.Buffer{})
 	if err != nil {
 		msg := message(err)
@@ -82,6 +85,7 @@ func TestCommands(t *testing.T) {
 		{"no name", []string{"client", "init", "--org", org.OrganizationID, "--env", "sandbox"}, "name: is required"},
 		{"unknown org", []string{"client", "init", "--org", "org_nope", "--env", "sandbox", "--name", "X"}, "not found"},
 		{"bad e-mail", []string{"org", "create", "--name", "X", "--owner-email", "nope"}, "owner_email: must be an e-mail address"},
+		{"postgres without a secret", []string{"org", "list", "--db", "postgres://nobody@127.0.0.1:1/none"}, "--secret-file (KEYHOUSE_SECRET_FILE) is required with PostgreSQL"},
 		{"stray argument", []string{"org", "list", "extra"}, `unexpected argument "extra"`},
 		{"no file", []string{"keys", "import-legacy", "--org", org.OrganizationID, "--env", "sandbox", "--client", client.ClientID}, "--file: is required"},
 		{"bad legacy key names its line", []string{"keys", "import-legacy", "--org", org.OrganizationID, "--env", "sandbox", "--client", client.ClientID, "--file", badFile}, "line 3: legacy key: at least 20 characters"},

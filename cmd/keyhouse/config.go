@@ -72,14 +72,13 @@ type app struct {
 // creates) the server secret and builds the service.
 func (e *env) open(ctx context.Context, c *common, cfg service.Config) (*app, error) {
 	logger := e.logger(c)
+	secret, err := e.secret(c, logger)
+	if err != nil {
+		return nil, err
+	}
 	store, err := sqlstore.Open(ctx, c.DB)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
-	}
-	secret, err := e.secret(c, logger)
-	if err != nil {
-		store.Close()
-		return nil, err
 	}
 	if c.BaseURL == "" { // the commands' links point at a default serve
 		c.BaseURL = "http://" + e.def("addr", defaultAddr)

@@ -1,11 +1,11 @@
-// Package keyhousetest builds test fixtures: a service on a fresh SQLite
-// database with a settable clock, organizations with activated, signed-in
+// Package keyhousetest builds test fixtures: a service on a fresh database
+// (SQLite, or PostgreSQL with KEYHOUSE_TEST_BACKEND=postgres) with a
+// settable clock, organizations with activated, signed-in
 // members. Tests of the service, the server and the command line share it.
 package keyhousetest
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -45,15 +45,27 @@ var Secret = []byte("0123456789abcdef0123456789abcdef")
 // the real one.
 var Cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
 
-// New returns an Env on a fresh database in tb.TempDir().
+// New returns an Env on a fresh database (see OpenStore).
 func New(tb testing.TB) *Env {
 	tb.Helper()
-	store, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(tb.TempDir(), "kh.db"))
+	return newEnv(tb, OpenStore(tb))
+}
+
+// NewOn returns an Env on the database at dsn, already made for the test
+// (see PostgresDSN), so that other services can share it.
+func NewOn(tb testing.TB, dsn string) *Env {
+	tb.Helper()
+	store, err := sqlstore.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
+	return newEnv(tb, store)
+}
+
+func newEnv(tb testing.TB, store *sqlstore.Store) *Env {
 	e := &Env{Store: store, Clock: &Clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}}
+	var err error
 	e.Svc, err = service.New(store, Secret, service.Config{
 		BaseURL: "http://kh.test", Password: Cheap, Now: e.Clock.Now,
 		OnKeyDeleted: func(id string) { e.Deleted = append(e.Deleted, id) },

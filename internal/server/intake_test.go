@@ -16,7 +16,7 @@ const ndjson = "application/x-ndjson"
 func (f *dataFixture) countEvents(t *testing.T, keyID string) int {
 	t.Helper()
 	var n int
-	err := f.e.Store.DB().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM events WHERE key_id = ?`, keyID).Scan(&n)
+	err := f.e.Store.DB().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM events WHERE key_id = $1`, keyID).Scan(&n)
 	if err != nil {
 		t.Fatal(err)
 	}

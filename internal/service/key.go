@@ -44,6 +44,9 @@ func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, cli
 		if !c.Initialized() {
 			return keyhouse.Errorf(keyhouse.ECONFLICT, "client: initialize the client before generating a key")
 		}
+		if err := tx.Lock("client", clientID); err != nil { // count, then insert
+			return err
+		}
 		if n, err := tx.CountKeys(clientID); err != nil {
 			return fmt.Errorf("count keys: %w", err)
 		} else if n >= s.cfg.KeysPerClient {

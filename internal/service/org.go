@@ -18,7 +18,7 @@ type CreatedOrg struct {
 }
 
 // EnsureSetupLink returns a fresh one-time setup link when the deployment
-// has no organization yet, replacing any earlier one; "" otherwise.
+// has no organization yet; "" otherwise.
 func (s *Service) EnsureSetupLink(ctx context.Context) (string, error) {
 	token := newToken("khl_")
 	var created bool
@@ -27,9 +27,8 @@ func (s *Service) EnsureSetupLink(ctx context.Context) (string, error) {
 		if err != nil || len(orgs) > 0 {
 			return err
 		}
-		if err := tx.DeleteLinks(keyhouse.LinkSetup, ""); err != nil {
-			return err
-		}
+		// Earlier links stay valid: with several instances starting on one
+		// new database, each prints its own, and the first one used wins.
 		created = true
 		return tx.CreateLink(&keyhouse.Link{
 			TokenHash: hashToken(token), Purpose: keyhouse.LinkSetup,

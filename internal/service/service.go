@@ -107,12 +107,27 @@ func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.intake.run(ctx) })
 	wg.Go(func() { s.reloadLoop(ctx) })
+	wg.Go(func() { s.watchDeletions(ctx) })
 	wg.Go(func() { s.usage.run(ctx, 2*time.Second) })
 	wg.Wait()
 }
 
-// reloadEveryKeys is how often the key index is rebuilt from the store.
+// reloadEveryKeys is how often the key index is rebuilt from the store:
+// the safety net under the deletion notices of other instances.
 const reloadEveryKeys = time.Minute
+
+// watchDeletions drops from the index the keys other instances delete, as
+// their notices arrive, and rebuilds it when notices may have been missed.
+func (s *Service) watchDeletions(ctx context.Context) {
+	s.store.WatchKeyDeletions(ctx,
+		func(keyID string) { s.keys.remove(keyID, s.now()) },
+		func() { // also at the first connection: a deletion may fall between Start and LISTEN
+			if err := s.keys.reload(ctx, s.store, s.now()); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("reload api keys after connecting", "err", err)
+			}
+		},
+		func(err error) { s.cfg.Logger.Warn("listen for key deletions; retrying", "err", err) })
+}
 
 // reloadLoop reloads the signing keys and the key index now and then.
 func (s *Service) reloadLoop(ctx context.Context) {

@@ -110,6 +110,9 @@ func (s *Service) startSession(ctx context.Context, keys []string, u *keyhouse.U
 		if err := requireActiveOrg(tx, m.OrgID); err != nil {
 			return errCredentials
 		}
+		if err := tx.Lock("user", u.ID); err != nil { // one use per TOTP step
+			return err
+		}
 		fresh, err := tx.FindUserByID(u.ID)
 		if err != nil {
 			return err

@@ -30,6 +30,10 @@ type Store interface {
 	InsertEvents(ctx context.Context, events []*keyhouse.Event) error
 	// ListSigningKeys returns every token-signing key, oldest first.
 	ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, error)
+	// WatchKeyDeletions calls deleted with the id of every key deleted by
+	// any instance until ctx ends, and resync whenever notices may have been
+	// missed (after each connection to the database).
+	WatchKeyDeletions(ctx context.Context, deleted func(keyID string), resync func(), failed func(error))
 	// TouchKeys sets last_used_at for many keys in one transaction; ids of
 	// keys deleted since are ignored.
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
@@ -37,6 +41,10 @@ type Store interface {
 
 // Tx is the set of operations available inside a transaction.
 type Tx interface {
+	// Lock holds a lock named by kind and id until the transaction ends,
+	// for rules that read, then write (the last Owner, keys per client).
+	Lock(kind, id string) error
+
 	CreateOrg(o *keyhouse.Organization) error
 	FindOrg(id string) (*keyhouse.Organization, error)
 	ListOrgs() ([]*keyhouse.Organization, error)

@@ -64,6 +64,9 @@ func (s *Service) countAttempt(ctx context.Context, keys []string) error {
 	return s.store.Update(ctx, func(tx Tx) error {
 		ts := make([]keyhouse.Throttle, len(keys))
 		for i, k := range keys {
+			if err := tx.Lock("throttle", k); err != nil {
+				return err
+			}
 			t, err := tx.FindThrottle(k)
 			if err != nil {
 				return fmt.Errorf("find throttle: %w", err)
@@ -93,6 +96,9 @@ func (s *Service) countAttempt(ctx context.Context, keys []string) error {
 func (s *Service) refundAttempt(tx Tx, keys []string) error {
 	if err := tx.DeleteThrottle(keys[0]); err != nil {
 		return fmt.Errorf("reset throttle: %w", err)
+	}
+	if err := tx.Lock("throttle", keys[1]); err != nil {
+		return err
 	}
 	t, err := tx.FindThrottle(keys[1])
 	if err != nil {

@@ -68,6 +68,9 @@ func (s *Service) UpdateUserRoles(ctx context.Context, userID string, roleNames 
 	}
 	var out *keyhouse.Member
 	err = s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.Lock("org", p.OrgID); err != nil { // the Owner count holds until commit
+			return err
+		}
 		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err
@@ -102,6 +105,9 @@ func (s *Service) RemoveUser(ctx context.Context, userID string) error {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.Lock("org", p.OrgID); err != nil { // the Owner count holds until commit
+			return err
+		}
 		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err
@@ -135,6 +141,9 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (string, err
 	}
 	var url string
 	err = s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.Lock("org", p.OrgID); err != nil { // the Owner count holds until commit
+			return err
+		}
 		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err

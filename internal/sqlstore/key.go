@@ -64,8 +64,17 @@ func (t *txn) UpdateKeyDescription(keyID string, description string) error {
 }
 
 // DeleteKey deletes a key for good.
+// DeleteKey deletes a key. On PostgreSQL it also notifies every instance
+// (delivered when the transaction commits): see WatchKeyDeletions.
 func (t *txn) DeleteKey(keyID string) error {
-	return t.execOne("delete key", "api key", `DELETE FROM api_keys WHERE key_id = ?`, keyID)
+	if err := t.execOne("delete key", "api key", `DELETE FROM api_keys WHERE key_id = ?`, keyID); err != nil {
+		return err
+	}
+	if t.d != Postgres {
+		return nil
+	}
+	_, err := t.exec(`SELECT pg_notify('`+keyDeletedChannel+`', ?)`, keyID)
+	return translate("notify key deleted", "api key", err)
 }
 
 func scanKey(s scanner) (*keyhouse.APIKey, error) {

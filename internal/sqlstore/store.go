@@ -18,8 +18,9 @@ import (
 // Store is the keyhouse database. Each exported method runs in one
 // transaction.
 type Store struct {
-	db *sql.DB
-	d  Dialect
+	db  *sql.DB
+	d   Dialect
+	dsn string // PostgreSQL's, for the listening connection
 }
 
 // Open connects to the database named by dsn and applies the migrations.
@@ -43,6 +44,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxIdleConns(8) // keep connections: each new one re-runs the DSN pragmas
 	}
 	s := New(db, d)
+	if d == Postgres {
+		s.dsn = name
+	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, translate("open database", "database", err)

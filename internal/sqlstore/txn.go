@@ -103,3 +103,16 @@ func storedPtr(t *time.Time) *time.Time {
 	}
 	return fromNullMicros(nullMicros(t))
 }
+
+// Lock takes a lock named by kind and id until the transaction ends, so
+// that check-then-act rules (the last Owner, the keys per client, a TOTP
+// step, a throttle count) hold between concurrent transactions. On SQLite
+// every read-write transaction already holds the database's write lock, so
+// it does nothing; on PostgreSQL it is a transaction-level advisory lock.
+func (t *txn) Lock(kind, id string) error {
+	if t.d != Postgres {
+		return nil
+	}
+	_, err := t.exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, kind+":"+id)
+	return translate("lock "+kind, kind, err)
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"keyhouse/internal/keyhousetest"
+	"keyhouse/internal/seal"
+)
+
+// post sends a form or JSON body with headers and returns the status.
+func (in *instance) send(t *testing.T, path, contentType, body string, header map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", in.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.String()
+}
+
+// TestSeveralInstances runs two `keyhouse serve` on one PostgreSQL
+// database: a session, a key and a token made on one work on the other, a
+// deletion on one is refused by the other within a second, and intake on
+// both stores every event once.
+func TestSeveralInstances(t *testing.T) {
+	dsn := keyhousetest.PostgresDSN(t)
+	secret := filepath.Join(t.TempDir(), "keyhouse.secret")
+	if _, _, err := seal.LoadKeyFile(secret, true); err != nil {
+		t.Fatal(err)
+	}
+	var a, b *instance
+	var wg sync.WaitGroup // start together: migrations must not race
+	wg.Go(func() { a = startServe(t, "--db", dsn, "--secret-file", secret) })
+	wg.Go(func() { b = startServe(t, "--db", dsn, "--secret-file", secret) })
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Setup on A, activation on B, sign in on A, the session on B.
+	m := regexp.MustCompile(`setup_url="?\S+token=(khl_[A-Za-z0-9]+)`).FindStringSubmatch(a.log.String() + b.log.String())
+	if m == nil {
+		t.Fatalf("no setup link in the logs")
+	}
+	var created struct{ OrganizationID, ActivationURL string }
+	a.call(t, "", "POST", "/api/v1/setup", map[string]string{"token": m[1], "organization_name": "Acme", "owner_email": "owner@acme.example"}, 201, &jsonCase{&created})
+	act := strings.SplitN(created.ActivationURL, "token=", 2)[1]
+	var enr struct{ TOTPSecret string }
+	b.call(t, "", "POST", "/api/v1/activations", map[string]string{"token": act, "password": "Correct-Horse-9battery"}, 200, &jsonCase{&enr})
+	b.call(t, "", "POST", "/api/v1/activations/confirm", map[string]string{"token": act, "otp": code(t, enr.TOTPSecret, 0)}, 200, nil)
+	var sess struct{ Token string }
+	a.call(t, "", "POST", "/api/v1/sessions", map[string]string{"email": "owner@acme.example", "password": "Correct-Horse-9battery", "otp": code(t, enr.TOTPSecret, 1)}, 201, &sess)
+	b.call(t, sess.Token, "GET", "/api/v1/me", nil, 200, nil)
+
+	// A client on B, a key on A, a token for it on B, intake on both.
+	var client struct{ ClientID string }
+	b.call(t, sess.Token, "POST", "/api/v1/environments/sandbox/clients", map[string]string{"name": "Shop"}, 201, &jsonCase{&client})
+	keys := "/api/v1/environments/sandbox/clients/" + client.ClientID + "/keys"
+	var gen struct{ KeyID, APIKey string }
+	a.call(t, sess.Token, "POST", keys, map[string]string{}, 201, &jsonCase{&gen})
+	basic := map[string]string{"Authorization": "Basic " + gen.APIKey}
+	status, body := b.send(t, "/as/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", basic)
+	if status != 200 {
+		t.Fatalf("token on B for a key made on A: %d %s", status, body)
+	}
+	tok := regexp.MustCompile(`"access_token":"([^"]+)"`).FindStringSubmatch(body)[1]
+	bearer := map[string]string{"Authorization": "Bearer " + tok}
+	accepted := 0
+	for i := range 20 {
+		in := []*instance{a, b}[i%2]
+		if status, body := in.send(t, "/v1/events", "application/x-ndjson", "{\"n\":1}\n{\"n\":2}", bearer); status != 202 {
+			t.Fatalf("intake: %d %s", status, body)
+		}
+		accepted += 2
+	}
+	if n := countEvents(t, dsn, gen.KeyID); n != accepted {
+		t.Fatalf("%d events stored, %d accepted", n, accepted)
+	}
+
+	// Delete on B; A refuses the token it has verified and cached before,
+	// and the key, within a second.
+	b.call(t, sess.Token, "DELETE", keys+"/"+gen.KeyID, map[string]string{"confirm_client_id": client.ClientID}, 204, nil)
+	deadline := time.Now().Add(time.Second)
+	for {
+		status, _ := a.send(t, "/v1/events", "application/json", `{"late":true}`, bearer)
+		if status == 401 {
+			break
+		}
+		if status != 202 || time.Now().After(deadline) {
+			t.Fatalf("A still accepts the deleted key's token after 1 s: %d", status)
+		}
+		accepted++
+		time.Sleep(5 * time.Millisecond)
+	}
+	if status, _ := a.send(t, "/as/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", basic); status != 401 {
+		t.Errorf("A gives the deleted key a token: %d", status)
+	}
+	if n := countEvents(t, dsn, gen.KeyID); n != accepted {
+		t.Errorf("%d events stored, %d accepted", n, accepted)
+	}
+	for _, in := range []*instance{a, b} {
+		if err := in.stop(); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}
+}
+
+// countEvents counts the stored events of a key in the database at dsn.
+func countEvents(t *testing.T, dsn, keyID string) int {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM events WHERE key_id = $1`, keyID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+

@@ -1,0 +1,79 @@
+package service_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"keyhouse"
+	"keyhouse/internal/keyhousetest"
+	"keyhouse/internal/service"
+	"keyhouse/internal/sqlstore"
+)
+
+// instance is one more service on an Env's database, as another keyhouse
+// process would be: its own store, key index, token cache and listener.
+func instance(b *testing.B, dsn string, e *keyhousetest.Env) *service.Service {
+	store, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	svc, err := service.New(store, keyhousetest.Secret, service.Config{Password: keyhousetest.Cheap, Now: e.Clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { svc.Run(ctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return svc
+}
+
+// BenchmarkRevocationPropagation measures how long a key deleted through
+// one instance stays usable on another (PostgreSQL LISTEN/NOTIFY): each
+// iteration generates a key on A, uses it on B (so B holds it in memory),
+// deletes it on A, and polls B until B refuses it. It reports the p50, p99
+// and max of that delay.
+func BenchmarkRevocationPropagation(b *testing.B) {
+	dsn := keyhousetest.PostgresDSN(b)
+	e := keyhousetest.NewOn(b, dsn)
+	e.Run(b)
+	other := instance(b, dsn, e)
+	owner := e.NewOrg(b, "acme")
+	c := e.NewClient(b, owner)
+	ctx := context.Background()
+	var delays []time.Duration
+	for b.Loop() {
+		gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := other.AuthenticateBasic(ctx, gen.APIKey); err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Svc.DeleteKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, gen.KeyID, c.ClientID); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for {
+			if _, err := other.AuthenticateBasic(ctx, gen.APIKey); err != nil {
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				b.Fatal("the other instance still accepts the key after 5 s")
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		delays = append(delays, time.Since(start))
+	}
+	slices.Sort(delays)
+	at := func(q float64) float64 { return float64(delays[int(q*float64(len(delays)-1))].Microseconds()) }
+	b.ReportMetric(at(0.5), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+	b.ReportMetric(at(1), "max-µs")
+}
