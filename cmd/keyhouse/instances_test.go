@@ -135,4 +135,3 @@ func countEvents(t *testing.T, dsn, keyID string) int {
 	}
 	return n
 }
-
