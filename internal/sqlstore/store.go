@@ -15,6 +15,10 @@ import (
 	"keyhouse/internal/service"
 )
 
+// PostgresPool is the most connections one instance opens to PostgreSQL,
+// besides the one that listens for key deletions.
+const PostgresPool = 16
+
 // Store is the keyhouse database. Each exported method runs in one
 // transaction.
 type Store struct {
@@ -42,6 +46,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if d == SQLite {
 		db.SetMaxIdleConns(8) // keep connections: each new one re-runs the DSN pragmas
+	} else {
+		// PostgresPool bounds each instance's share of max_connections.
+		db.SetMaxOpenConns(PostgresPool)
+		db.SetMaxIdleConns(PostgresPool)
 	}
 	s := New(db, d)
 	if d == Postgres {
