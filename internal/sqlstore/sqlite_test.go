@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"keyhouse"
 )
 
 func TestSQLite(t *testing.T) {
