@@ -68,7 +68,8 @@ func (s *Service) IssueToken(k *keyhouse.APIKey, scope string) (*IssuedToken, er
 var errBadToken = keyhouse.Errorf(keyhouse.EINVALIDTOKEN, "the access token is missing, invalid, expired or revoked")
 
 // VerifyToken checks an access token for the data plane: signature,
-// times, audience, scope, and that its key still exists. A token seen
+// times, audience, scope, and that its key still exists, in the token's
+// organization, environment and client. A token seen
 // before costs a hash and a map look-up; the key check is never cached,
 // so a deletion wins at once.
 func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
@@ -85,7 +86,11 @@ func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
 		}
 		s.tokens.put(sum, g, now)
 	}
-	if !s.keyLive(ctx, g.KeyID) {
+	k, err := s.liveKey(ctx, g.KeyID)
+	if err != nil {
+		return nil, err // the store is down: not a verdict on the token
+	}
+	if k == nil || k.Environment != g.Env || k.OrgID != g.OrgID || k.ClientID != g.ClientID {
 		s.tokens.revoke(sum)
 		return nil, errBadToken
 	}
@@ -108,18 +113,20 @@ func (s *Service) verifyToken(ctx context.Context, raw string, now time.Time) (*
 	return &Grant{KeyID: c.APIKeyID, OrgID: c.OrgID, ClientID: c.ClientID, Env: env, Scope: c.Scope, Claims: c}, nil
 }
 
-// keyLive reports whether the key still exists (in the index, else in
-// the store).
-func (s *Service) keyLive(ctx context.Context, keyID string) bool {
-	if s.keys.get(keyID) != nil {
-		return true
+// liveKey returns the key if it still exists (in the index, else in the
+// store), nil if it does not.
+func (s *Service) liveKey(ctx context.Context, keyID string) (*keyhouse.APIKey, error) {
+	if k := s.keys.get(keyID); k != nil {
+		return k, nil
 	}
 	k, err := s.store.FindKey(ctx, keyID)
-	if err != nil {
-		return false
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
 	s.keys.put(k)
-	return true
+	return k, nil
 }
 
 // Introspect answers RFC 7662 for a token: its grant when active, nil
