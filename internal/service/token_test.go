@@ -143,3 +143,44 @@ func TestKeyChecksWithoutTheStore(t *testing.T) {
 		t.Errorf("%d key look-ups reached the store, want 0", store.lookups)
 	}
 }
+
+// flakyStore fails key look-ups while down is set.
+type flakyStore struct {
+	service.Store
+	down bool
+}
+
+func (s *flakyStore) FindKey(ctx context.Context, id string) (*keyhouse.APIKey, error) {
+	if s.down {
+		return nil, keyhouse.Errorf(keyhouse.EUNAVAILABLE, "the database is unavailable; retry later")
+	}
+	return s.Store.FindKey(ctx, id)
+}
+
+// TestStoreOutageIsNotRevocation: when the store cannot say whether a
+// token's key exists, intake answers 503 and the token works again once
+// the store is back.
+func TestStoreOutageIsNotRevocation(t *testing.T) {
+	e := keyhousetest.New(t)
+	store := &flakyStore{Store: e.Store}
+	other, err := service.New(store, keyhousetest.Secret, service.Config{Password: keyhousetest.Cheap, Now: e.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
+	gen, _ := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "") // after other loaded its index
+	k, _ := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey)
+	tok, _ := e.Svc.IssueToken(k, service.ScopeIntegration)
+
+	store.down = true
+	_, err = other.VerifyToken(context.Background(), tok.AccessToken)
+	keyhousetest.MustCode(t, err, keyhouse.EUNAVAILABLE)
+	store.down = false
+	if _, err := other.VerifyToken(context.Background(), tok.AccessToken); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+}
