@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// scenario is one kind of load.
+type scenario struct {
+	Name   string
+	Mode   string // of load.lua: token, event or batch
+	Creds  string // credentials: credKeys, credTokens or credToken
+	Events int64  // events per request; 0 for token requests
+}
+
+// The credential files a scenario spreads its requests over.
+const (
+	credKeys   = "keys"   // every API key
+	credTokens = "tokens" // access tokens fetched beforehand
+	credToken  = "token"  // one access token
+)
+
+// scenarios are every scenario, in the order they run.
+var scenarios = []scenario{
+	{Name: "token", Mode: "token", Creds: credKeys},
+	{Name: "intake", Mode: "event", Creds: credTokens, Events: 1},
+	{Name: "intake-batch", Mode: "batch", Creds: credTokens, Events: 100},
+	{Name: "verify-cached", Mode: "event", Creds: credToken, Events: 1},
+}
+
+// findScenario returns the scenario called name.
+func findScenario(name string) (scenario, bool) {
+	for _, s := range scenarios {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return scenario{}, false
+}
+
+// expect returns the status keyhouse answers a request of s.
+func (s scenario) expect() int {
+	if s.Events == 0 {
+		return 200
+	}
+	return 202
+}
+
+// expectOf returns the status t answers every request of sc with.
+func expectOf(sc scenario, t *target) int {
+	if t.keyhouse() {
+		return sc.expect()
+	}
+	return 200
+}
+
+// target is a server under load.
+type target struct {
+	Name string // "keyhouse" or "baseline"
+	URL  string
+	Proc *process
+	DB   *sql.DB // keyhouse's database, for the events check; nil for the baseline
+}
+
+// keyhouse reports whether t is keyhouse rather than the baseline.
+func (t *target) keyhouse() bool { return t.DB != nil }
+
+// runner runs scenarios with wrk.
+type runner struct {
+	cfg    *config
+	dir    string            // scratch files
+	script string            // load.lua
+	creds  map[string]string // credentials kind → file
+}
+
+// measure runs sc against t with conns connections: a warm-up, then the
+// measured run, then (on keyhouse, for intake) the exactly-once check.
+func (r *runner) measure(ctx context.Context, sc scenario, t *target, keys, conns int) (*result, error) {
+	name := fmt.Sprintf("%s-%s-k%d-c%d", t.Name, sc.Name, keys, conns)
+	w := wrkRun{URL: t.URL, Script: r.script, Mode: sc.Mode, Creds: r.creds[sc.Creds],
+		Name: name + "-warmup", Threads: r.cfg.Threads, Conns: conns, Duration: r.cfg.Warmup, Count: r.cfg.Count}
+	if r.cfg.Warmup > 0 {
+		if _, _, err := runWrk(ctx, w); err != nil {
+			return nil, fmt.Errorf("%s warm-up: %w", name, err)
+		}
+	}
+	checked := t.keyhouse() && sc.Events > 0
+	var before int64
+	if checked {
+		var err error
+		if before, err = settledCount(ctx, t.DB); err != nil {
+			return nil, fmt.Errorf("%s: count events: %w", name, err)
+		}
+		if r.cfg.CheckIDs {
+			w.IDsDir = filepath.Join(r.dir, name)
+			if err := os.MkdirAll(w.IDsDir, 0o700); err != nil {
+				return nil, err
+			}
+		}
+	}
+	w.Name, w.Duration = name, r.cfg.Duration
+	pid := t.Proc.pid()
+	resetPeakRSS(pid)
+	cpu0, err := cpuTime(pid)
+	if err != nil {
+		return nil, fmt.Errorf("%s: server cpu: %w", name, err)
+	}
+	out, wrkCPU, err := runWrk(ctx, w)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	cpu1, err1 := cpuTime(pid)
+	rss, err2 := peakRSS(pid)
+	if err := firstErr(err1, err2); err != nil {
+		return nil, fmt.Errorf("%s: server usage: %w", name, err)
+	}
+	out.derive(expectOf(sc, t), sc.Events)
+	res := newResult(sc, t, keys, conns, out)
+	res.ServerCPU, res.PeakRSSMB, res.WrkCPU = (cpu1 - cpu0).Seconds(), float64(rss)/(1<<20), wrkCPU.Seconds()
+	if res.Requests > 0 {
+		res.CPUPerRequestUS = float64(cpu1-cpu0) / float64(time.Microsecond) / float64(res.Requests)
+	}
+	if checked {
+		if res.Check, err = r.checkEvents(ctx, t.DB, before, out, sc, conns, w.IDsDir); err != nil {
+			return nil, fmt.Errorf("%s: events check: %w", name, err)
+		}
+	}
+	return res, nil
+}
+
+// firstErr returns the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkEvents compares the events of a run's 202 answers with the rows
+// it added to the database.
+func (r *runner) checkEvents(ctx context.Context, db *sql.DB, before int64, out *wrkResult, sc scenario, conns int, idsDir string) (*eventCheck, error) {
+	after, err := settledCount(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	c := &eventCheck{Acked: out.Accepted, Answered202: out.Statuses["202"], PerRequest: sc.Events,
+		Stored: after - before, InFlightMax: int64(conns) * sc.Events}
+	if c.Duplicates, err = countDuplicates(ctx, db); err != nil {
+		return nil, err
+	}
+	if idsDir != "" {
+		if err := checkIDs(ctx, db, idsDir, c); err != nil {
+			return nil, err
+		}
+	}
+	c.judge()
+	return c, nil
+}
+
+// newResult turns wrk's figures into a result.
+func newResult(sc scenario, t *target, keys, conns int, out *wrkResult) *result {
+	secs := out.DurationUS / 1e6
+	res := &result{
+		Scenario: sc.Name, Target: t.Name, Keys: keys, Connections: conns,
+		Seconds: secs, Requests: out.Requests, RequestsPerS: float64(out.Requests) / secs,
+		Latency:  latencyMS(out.Latency),
+		Statuses: out.Statuses, Errors: map[string]int64{},
+	}
+	expect := expectOf(sc, t)
+	if t.keyhouse() {
+		res.EventsPerS = float64(out.Accepted) / secs
+	} else {
+		res.EventsPerS = res.RequestsPerS * float64(sc.Events) // as if each were accepted
+	}
+	for status, n := range out.Statuses {
+		if status != strconv.Itoa(expect) {
+			res.Errors[status] = n
+		}
+	}
+	for kind, n := range map[string]int64{"connect": out.Errors.Connect, "read": out.Errors.Read,
+		"write": out.Errors.Write, "timeout": out.Errors.Timeout} {
+		if n > 0 {
+			res.Errors["socket_"+kind] = n
+		}
+	}
+	return res
+}
+
+// latencyMS converts microseconds to milliseconds.
+func latencyMS(l latency) latency {
+	return latency{P50: l.P50 / 1e3, P90: l.P90 / 1e3, P99: l.P99 / 1e3, Max: l.Max / 1e3, Mean: l.Mean / 1e3}
+}
