@@ -39,6 +39,37 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /api/v1/audit-events", a(s.handleAuditList))
 
+	// The console: HTML pages on the same service (ui_*.go).
+	p := s.page    // public page
+	c := s.console // page that needs a session: else /login
+	mux.HandleFunc("GET /static/{file}", s.handleStatic)
+	mux.Handle("GET /{$}", p(s.handleRoot))
+	mux.Handle("GET /setup", p(s.handleSetupPage))
+	mux.Handle("POST /setup", p(s.handleSetupForm))
+	mux.Handle("GET /activate", p(s.handleActivatePage))
+	mux.Handle("POST /activate", p(s.handleActivateForm))
+	mux.Handle("POST /activate/confirm", p(s.handleActivateConfirmForm))
+	mux.Handle("GET /login", p(s.handleLoginPage))
+	mux.Handle("POST /login", p(s.handleLoginForm))
+	mux.Handle("GET /logout", c(s.handleLogoutPage))
+	mux.Handle("POST /logout", p(s.handleLogoutForm))
+	mux.Handle("GET /dashboard", c(s.handleDashboardPage))
+	mux.Handle("GET /admin", c(s.handleAdminPage))
+	mux.Handle("GET /admin/product-configuration", c(s.handleProductConfigurationPage))
+	mux.Handle("GET /admin/product-configuration/system-settings", c(s.handleSystemSettingsPage))
+	mux.Handle("GET "+keysPath, c(s.handleKeysPage))
+	mux.Handle("POST "+keysPath+"/clients", c(s.handleClientInitForm))
+	mux.Handle("POST "+keysPath+"/clients/{client_id}/keys", c(s.handleKeyGenerateForm))
+	mux.Handle("POST "+keysPath+"/clients/{client_id}/keys/{key_id}/description", c(s.handleKeyDescriptionForm))
+	mux.Handle("POST "+keysPath+"/clients/{client_id}/keys/{key_id}/delete", c(s.handleKeyDeleteForm))
+	mux.Handle("GET /admin/users", c(s.handleUsersPage))
+	mux.Handle("POST /admin/users", c(s.handleUserInviteForm))
+	mux.Handle("POST /admin/users/{id}/roles", c(s.handleUserRolesForm))
+	mux.Handle("POST /admin/users/{id}/remove", c(s.handleUserRemoveForm))
+	mux.Handle("POST /admin/users/{id}/password-reset", c(s.handleUserResetForm))
+	mux.Handle("GET /admin/audit", c(s.handleAuditPage))
+	mux.Handle("GET /admin/audit/export.csv", c(s.handleAuditExport))
+
 	// Cookies are for the console: cross-origin state changes are refused.
 	return s.logRequests(http.NewCrossOriginProtection().Handler(mux))
 }

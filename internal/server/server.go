@@ -1,5 +1,5 @@
 // Package server is keyhouse's only net/http package: the JSON management
-// API (and, in later issues, the console and the data plane). Handlers
+// API, the data plane and the console (server-rendered HTML, ui_*.go). Handlers
 // translate HTTP to service calls and back; the service decides.
 package server
 
@@ -21,12 +21,14 @@ type Server struct {
 	// SecureCookies marks cookies Secure (when the base URL is https).
 	SecureCookies bool
 
+	ui      *ui // the console's parsed templates and static files
 	handler http.Handler
 }
 
 // New returns a Server for svc.
 func New(svc *service.Service, logger *slog.Logger, secureCookies bool) *Server {
 	s := &Server{Service: svc, Logger: logger, SecureCookies: secureCookies}
+	s.ui = mustNewUI() // fails fast on a broken template
 	s.handler = s.routes()
 	return s
 }

@@ -1,0 +1,164 @@
+// keyhouse console script. Every page works without it; it adds the copy
+// buttons (Clipboard API), the live character counts, the Delete button
+// that waits for the typed client ID, and modal dialogs with focus moved
+// into them and back out.
+(function () {
+  "use strict";
+
+  var live = document.createElement("div");
+  live.className = "visually-hidden";
+  live.setAttribute("aria-live", "polite");
+  document.body.appendChild(live);
+
+  function say(text) {
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = text; }, 50);
+  }
+
+  // A page answering a form that showed a secret (a new API key) replaces
+  // its address, so that reloading asks the server for the plain page.
+  if (document.body.dataset.cleanUrl) {
+    history.replaceState(null, "", document.body.dataset.cleanUrl);
+  }
+
+  // Dialogs. Without the script, the links that open them load the page
+  // with the dialog rendered open; with it, they open in place, modal.
+  var openers = new WeakMap();
+
+  function focusInto(dialog) {
+    var target = dialog.querySelector("[autofocus]") ||
+      dialog.querySelector("input:not([type=hidden]), select, textarea, button, a[href]");
+    if (target) {
+      target.focus();
+    }
+  }
+
+  function openDialog(dialog, opener) {
+    if (opener) {
+      openers.set(dialog, opener);
+    }
+    if (dialog.open) {
+      dialog.close();
+    }
+    dialog.showModal();
+    focusInto(dialog);
+  }
+
+  document.querySelectorAll("dialog").forEach(function (dialog) {
+    var openedByServer = dialog.open;
+    dialog.addEventListener("close", function () {
+      var back = openers.get(dialog) || document.getElementById(dialog.dataset.returnFocus || "");
+      if (back) {
+        back.focus();
+      }
+      if (openedByServer) {
+        // The address opened this dialog: forget that, so that reloading
+        // does not open it again.
+        var cancel = dialog.querySelector("[data-close-dialog][href]");
+        if (cancel) {
+          history.replaceState(null, "", cancel.getAttribute("href"));
+        }
+        openedByServer = false;
+      }
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.dataset.openDialog);
+      if (dialog) {
+        event.preventDefault();
+        openDialog(dialog, opener);
+      }
+      return;
+    }
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer && closer.closest("dialog")) {
+      event.preventDefault();
+      closer.closest("dialog").close();
+    }
+  });
+
+  // A dialog the server rendered open becomes modal.
+  var open = document.querySelector("dialog[open]");
+  if (open) {
+    openDialog(open, null);
+  }
+
+  // Copy buttons.
+  function selectText(node) {
+    var range = document.createRange();
+    range.selectNodeContents(node);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) {
+      return;
+    }
+    var source = document.getElementById(button.dataset.copy);
+    if (!source) {
+      return;
+    }
+    var label = button.dataset.label || button.textContent;
+    button.dataset.label = label;
+    function show(text, ok) {
+      button.textContent = text;
+      if (ok) {
+        button.dataset.copied = "true";
+      }
+      say(ok ? "Copied to the clipboard." : "Copying failed: the text is selected, copy it with the keyboard.");
+      window.setTimeout(function () { button.textContent = label; }, 2500);
+    }
+    if (!navigator.clipboard || !window.isSecureContext) {
+      selectText(source);
+      show("Select and copy", false);
+      return;
+    }
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      show("Copied", true);
+    }, function () {
+      selectText(source);
+      show("Select and copy", false);
+    });
+  });
+
+  // Live character counts, in Unicode characters as the server counts.
+  document.querySelectorAll("[data-count]").forEach(function (input) {
+    var max = Number(input.dataset.count);
+    var out = document.getElementById(input.id + "-count");
+    if (!out) {
+      return;
+    }
+    var over = false;
+    function update() {
+      var n = Array.from(input.value).length;
+      out.textContent = n + " / " + max;
+      out.classList.toggle("count-over", n > max);
+      if ((n > max) !== over) {
+        over = n > max;
+        say(over ? "Over the limit: " + n + " of " + max + " characters." : "Within the limit.");
+      }
+    }
+    input.addEventListener("input", update);
+    update();
+  });
+
+  // Delete stays disabled until the typed text matches exactly; the
+  // server checks again.
+  document.querySelectorAll("input[data-match]").forEach(function (input) {
+    var button = input.form && input.form.querySelector("[data-match-submit]");
+    if (!button) {
+      return;
+    }
+    function update() {
+      button.disabled = input.value !== input.dataset.match;
+    }
+    input.addEventListener("input", update);
+    update();
+  });
+})();

@@ -1,0 +1,162 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"keyhouse"
+)
+
+// page adapts a console handler: security headers, request info in the
+// context, and errors written as pages by writePageError.
+func (s *Server) page(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setPageHeaders(w)
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		r = r.WithContext(keyhouse.NewContextWithRequest(r.Context(), requestInfo(r)))
+		if err := h(w, r); err != nil {
+			s.writePageError(w, r, err)
+		}
+	})
+}
+
+// console is page for the pages that need a session. Without one it sends
+// the browser to /login; when the session has ended (idle, expired, signed
+// out elsewhere) it says so there, and comes back after sign-in.
+func (s *Server) console(h handlerFunc) http.Handler {
+	return s.page(func(w http.ResponseWriter, r *http.Request) error {
+		token := sessionToken(r)
+		if token == "" {
+			s.toLogin(w, r, "")
+			return nil
+		}
+		p, err := s.Service.Authenticate(r.Context(), token)
+		if keyhouse.ErrorCode(err) == keyhouse.EUNAUTHORIZED {
+			s.clearSessionCookie(w)
+			s.toLogin(w, r, "ended")
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return h(w, r.WithContext(keyhouse.NewContextWithPrincipal(r.Context(), p)))
+	})
+}
+
+// toLogin redirects to the sign-in page with a message key, and the page
+// to come back to when the request was a GET.
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request, msg string) {
+	q := url.Values{}
+	if msg != "" {
+		q.Set("m", msg)
+	}
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		q.Set("next", r.URL.RequestURI())
+	}
+	target := "/login"
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// localPath returns next when it is a path on this site, and fallback
+// otherwise: a sign-in must never send the browser elsewhere.
+func localPath(next, fallback string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return fallback
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return fallback
+	}
+	return next
+}
+
+// setSessionCookie stores a new session in the browser. It is a cookie of
+// the browser session (no Expires): the server ends the session after 15
+// minutes idle or 12 hours, whatever the browser keeps.
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/",
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// clearSessionCookie removes the session cookie.
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// errorView is the page of an error that has no form to go back to.
+type errorView struct {
+	chrome
+	Status  int
+	Heading string
+	Message string
+}
+
+// writePageError is the console's one function that turns an error into a
+// page, as writeError is for the JSON API: a safe message, the status of
+// the error's code, and internal errors logged with the correlation id.
+func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, err error) {
+	code := keyhouse.ErrorCode(err)
+	if code == keyhouse.EUNAUTHORIZED {
+		s.toLogin(w, r, "ended")
+		return
+	}
+	status, ok := statusOf[code]
+	if !ok {
+		status, code = http.StatusInternalServerError, keyhouse.EINTERNAL
+	}
+	if status >= 500 {
+		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
+			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
+	}
+	v := errorView{Status: status, Message: keyhouse.ErrorMessage(err)}
+	switch status {
+	case http.StatusForbidden:
+		v.Heading = "You don't have access to this page"
+	case http.StatusNotFound:
+		v.Heading = "Page not found"
+	case http.StatusServiceUnavailable:
+		v.Heading = "keyhouse is unavailable"
+		v.Message = "The database could not be reached. Nothing was changed; try again in a moment."
+	default:
+		v.Heading = "Something went wrong"
+	}
+	v.Title = v.Heading
+	if keyhouse.PrincipalFromContext(r.Context()) != nil {
+		if c, err := s.signedInChrome(r, v.Title, ""); err == nil {
+			c.Title = v.Title
+			v.chrome = c
+		}
+	}
+	if err := s.render(w, status, "error.html", v); err != nil {
+		s.logError(r, "render error page", err)
+		http.Error(w, v.Message, status)
+	}
+}
+
+// handleRoot sends people to their dashboard (or to sign in).
+func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+	return nil
+}
+
+// notices are the success messages a redirect may ask a page to show, by
+// key: pages never echo text from the address.
+var notices = map[string]string{
+	"activated":   "Your account is active. Sign in with your password and a code from your authenticator app.",
+	"ended":       "Your session has ended. Sign in again to continue.",
+	"signed-out":  "You have signed out.",
+	"saved":       "Description saved.",
+	"deleted":     "API key deleted. Integrations that used it can no longer send data.",
+	"initialized": "Client initialized. You can now generate API keys for it.",
+	"roles":       "Roles updated.",
+	"removed":     "User removed from the organization.",
+}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"keyhouse"
+	"keyhouse/internal/service"
+)
+
+// loginView is the sign-in page. It has three steps: e-mail and password,
+// then the TOTP code, then (for a member of several organizations) the
+// organization. The later steps carry what was typed before in hidden
+// fields of a no-store page, never in an address; nothing is checked
+// until the code is in, so the answer never tells which part was wrong.
+type loginView struct {
+	chrome
+	Step     string // "password", "code" or "organization"
+	Email    string
+	Password string
+	OTP      string
+	Next     string // where to go once signed in
+	Orgs     []*keyhouse.Organization
+	Error    string
+}
+
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	v := loginView{
+		chrome: chrome{Title: "Sign in", Narrow: true},
+		Step:   "password", Next: localPath(q.Get("next"), ""),
+	}
+	if q.Get("m") == "ended" {
+		v.Alert = notices["ended"]
+	} else {
+		v.Notice = notices[q.Get("m")]
+	}
+	return s.render(w, http.StatusOK, "login.html", v)
+}
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
+	v := loginView{
+		chrome: chrome{Title: "Sign in", Narrow: true},
+		Email:  strings.TrimSpace(r.PostFormValue("email")), Password: r.PostFormValue("password"),
+		Next: localPath(r.PostFormValue("next"), ""),
+	}
+	if r.PostFormValue("step") == "password" {
+		if v.Email == "" || v.Password == "" {
+			v.Step, v.Error = "password", "Enter your e-mail address and your password."
+			return s.render(w, http.StatusUnprocessableEntity, "login.html", v)
+		}
+		v.Step = "code"
+		return s.render(w, http.StatusOK, "login.html", v)
+	}
+	v.OTP = strings.Join(strings.Fields(r.PostFormValue("otp")), "")
+	out, orgs, err := s.Service.SignInChoices(r.Context(), service.SignInRequest{
+		Email: v.Email, Password: v.Password, OTP: v.OTP, OrganizationID: r.PostFormValue("organization_id"),
+	})
+	switch code := keyhouse.ErrorCode(err); {
+	case err == nil && orgs != nil:
+		v.Step, v.Orgs = "organization", orgs
+		return s.render(w, http.StatusOK, "login.html", v)
+	case err == nil:
+		s.setSessionCookie(w, out.Token)
+		http.Redirect(w, r, localPath(v.Next, "/dashboard"), http.StatusSeeOther)
+		return nil
+	case code == keyhouse.ECREDENTIALS || code == keyhouse.ETHROTTLED || code == keyhouse.EINVALID:
+		v.Step, v.Password, v.OTP, v.Error = "password", "", "", keyhouse.ErrorMessage(err)
+		return s.render(w, statusOf[code], "login.html", v)
+	default:
+		return err
+	}
+}
+
+// logoutView asks to confirm signing out (sign-out is a POST).
+type logoutView struct{ chrome }
+
+func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.signedInChrome(r, "Sign out", "")
+	if err != nil {
+		return err
+	}
+	c.Narrow = true
+	return s.render(w, http.StatusOK, "logout.html", logoutView{c})
+}
+
+// handleLogout ends the session, if it is still alive, and forgets the
+// cookie either way.
+func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) error {
+	if token := sessionToken(r); token != "" {
+		if p, err := s.Service.Authenticate(r.Context(), token); err == nil {
+			if err := s.Service.SignOut(keyhouse.NewContextWithPrincipal(r.Context(), p)); err != nil {
+				return err
+			}
+		}
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/login?m=signed-out", http.StatusSeeOther)
+	return nil
+}
+
+// fieldError returns the field a service message names ("description:
+// at most 255 characters" names description) and the whole message.
+func fieldError(err error) (field, msg string) {
+	msg = keyhouse.ErrorMessage(err)
+	if f, _, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(f, " ") {
+		return f, msg
+	}
+	return "", msg
+}
+
+// formError reports whether err is one a form shows next to its fields
+// (a field breaks a rule, or clashes with the current state) rather than
+// as an error page.
+func formError(err error) bool {
+	switch keyhouse.ErrorCode(err) {
+	case keyhouse.EINVALID, keyhouse.ECONFLICT, keyhouse.EBADREQUEST:
+		return true
+	}
+	return false
+}

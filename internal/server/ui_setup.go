@@ -1,0 +1,154 @@
+package server
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"image/png"
+	"net/http"
+	"net/url"
+
+	"github.com/pquerna/otp"
+
+	"keyhouse"
+)
+
+// setupView is the first-run page: the first organization and its Owner.
+type setupView struct {
+	chrome
+	Token, OrgName, Email string
+	Errors                map[string]string // by field
+	ActivationURL         string            // after success: the link to pass on
+	ActivatePath          string            // the same link on this site
+}
+
+func (s *Server) handleSetupPage(w http.ResponseWriter, r *http.Request) error {
+	v := setupView{chrome: chrome{Title: "Set up keyhouse", Narrow: true}, Token: r.URL.Query().Get("token")}
+	if v.Token == "" {
+		v.Alert = "This page needs the one-time setup link that keyhouse printed in its log when it first started."
+	}
+	return s.render(w, http.StatusOK, "setup.html", v)
+}
+
+func (s *Server) handleSetupForm(w http.ResponseWriter, r *http.Request) error {
+	v := setupView{
+		chrome: chrome{Title: "Set up keyhouse", Narrow: true},
+		Token:  r.PostFormValue("token"), OrgName: r.PostFormValue("organization_name"), Email: r.PostFormValue("owner_email"),
+	}
+	out, err := s.Service.Setup(r.Context(), v.Token, v.OrgName, v.Email)
+	if formError(err) {
+		v.Errors = fieldErrors(err, &v.chrome, "organization_name", "owner_email")
+		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "setup.html", v)
+	} else if err != nil {
+		return err
+	}
+	v.Title = "Organization created"
+	v.ActivationURL, v.ActivatePath = out.ActivationURL, sitePath(out.ActivationURL)
+	v.Clean = "/setup"
+	return s.render(w, http.StatusOK, "setup.html", v)
+}
+
+// fieldErrors files a service error under the field it names when the
+// form has that field, and as the page's alert otherwise.
+func fieldErrors(err error, c *chrome, fields ...string) map[string]string {
+	field, msg := fieldError(err)
+	for _, f := range fields {
+		if f == field {
+			return map[string]string{field: msg}
+		}
+	}
+	c.Alert = msg
+	return nil
+}
+
+// sitePath returns the path and query of a link the service made with the
+// configured base URL, so that it works wherever the browser reached us.
+func sitePath(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	return u.RequestURI()
+}
+
+// activateView is the activation page: a password, then TOTP enrolment.
+type activateView struct {
+	chrome
+	Token  string
+	Step   string // "password" or "enrol"
+	Errors map[string]string
+	Secret string       // the TOTP secret, as text
+	URI    string       // the otpauth URI, to draw the QR code again
+	QR     template.URL // the QR code as a PNG data: URL
+}
+
+func (s *Server) handleActivatePage(w http.ResponseWriter, r *http.Request) error {
+	v := activateView{chrome: chrome{Title: "Activate your account", Narrow: true}, Token: r.URL.Query().Get("token"), Step: "password"}
+	if v.Token == "" {
+		v.Alert = "This page needs the activation link you were sent."
+	}
+	return s.render(w, http.StatusOK, "activate.html", v)
+}
+
+func (s *Server) handleActivateForm(w http.ResponseWriter, r *http.Request) error {
+	v := activateView{chrome: chrome{Title: "Activate your account", Narrow: true}, Token: r.PostFormValue("token"), Step: "password"}
+	pw := r.PostFormValue("password")
+	if pw != r.PostFormValue("password2") {
+		v.Errors = map[string]string{"password2": "The two passwords do not match."}
+		return s.render(w, http.StatusUnprocessableEntity, "activate.html", v)
+	}
+	enr, err := s.Service.Activate(r.Context(), v.Token, pw)
+	if formError(err) {
+		v.Errors = fieldErrors(err, &v.chrome, "password")
+		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "activate.html", v)
+	} else if err != nil {
+		return err
+	}
+	v.Step, v.Secret, v.URI = "enrol", enr.TOTPSecret, enr.OTPAuthURI
+	if v.QR, err = qrDataURL(enr.OTPAuthURI); err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "activate.html", v)
+}
+
+func (s *Server) handleActivateConfirmForm(w http.ResponseWriter, r *http.Request) error {
+	code := r.PostFormValue("otp")
+	err := s.Service.ConfirmActivation(r.Context(), r.PostFormValue("token"), code)
+	if err == nil {
+		http.Redirect(w, r, "/login?m=activated", http.StatusSeeOther)
+		return nil
+	}
+	if !formError(err) {
+		return err
+	}
+	// Show the enrolment again. The secret and URI come back from the
+	// form only to be shown to the person who sent them.
+	v := activateView{
+		chrome: chrome{Title: "Activate your account", Narrow: true}, Token: r.PostFormValue("token"), Step: "enrol",
+		Secret: r.PostFormValue("secret"), URI: r.PostFormValue("uri"),
+	}
+	v.Errors = fieldErrors(err, &v.chrome, "otp")
+	if qr, qerr := qrDataURL(v.URI); qerr == nil {
+		v.QR = qr
+	}
+	return s.render(w, statusOf[keyhouse.ErrorCode(err)], "activate.html", v)
+}
+
+// qrDataURL draws an otpauth URI as a QR code, a PNG in a data: URL (the
+// CSP allows img-src data:), so that no image route holds the secret.
+func qrDataURL(uri string) (template.URL, error) {
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		return "", fmt.Errorf("otpauth uri: %w", err)
+	}
+	img, err := key.Image(232, 232)
+	if err != nil {
+		return "", fmt.Errorf("qr code: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return "", fmt.Errorf("qr png: %w", err)
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), nil
+}

@@ -1,0 +1,201 @@
+package server
+
+import (
+	"net/http"
+
+	"keyhouse"
+)
+
+// usersView is the Users page: the members of the organization, the
+// invitation form, and one dialog per action on a member. The service
+// enforces the Owner-only rules; the page only hides what the viewer
+// cannot do (an Admin sees no actions on Owners and cannot tick owner).
+type usersView struct {
+	chrome
+	Roles   []keyhouse.Role
+	IsOwner bool
+	Members []*memberRow
+	Invite  inviteForm
+	Link    *passOn // an activation link to pass on, after invite or reset
+}
+
+type inviteForm struct {
+	dialogForm
+	Roles keyhouse.Roles
+}
+
+// memberRow is one member with the dialogs that act on it.
+type memberRow struct {
+	*keyhouse.Member
+	Self, Manage                     bool
+	Chosen                           keyhouse.Roles // the ticked roles of the roles dialog
+	RolesForm, Remove, Reset         dialogForm
+	RolesHref, RemoveHref, ResetHref string
+}
+
+// passOn is a link the viewer must pass on to someone (no SMTP server).
+type passOn struct {
+	Heading, Text, URL string
+}
+
+func (s *Server) newUsersView(r *http.Request) (*usersView, error) {
+	c, err := s.signedInChrome(r, "Users", "admin", crumbAdmin, crumb{"Users", "/admin/users"})
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.Service.ListUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	v := &usersView{chrome: c, Roles: keyhouse.AllRoles, IsOwner: c.Me.Roles.Has(keyhouse.RoleOwner)}
+	v.Invite.Roles = keyhouse.Roles{keyhouse.RoleView}
+	for _, m := range ms {
+		base := "/admin/users?"
+		v.Members = append(v.Members, &memberRow{
+			Member: m, Self: m.ID == c.Me.UserID, Chosen: m.Roles,
+			Manage:    v.IsOwner || !m.Roles.Has(keyhouse.RoleOwner),
+			RolesHref: base + "roles=" + m.ID + "#roles-" + m.ID, RemoveHref: base + "remove=" + m.ID + "#remove-" + m.ID,
+			ResetHref: base + "reset=" + m.ID + "#reset-" + m.ID,
+		})
+	}
+	return v, nil
+}
+
+// member returns the row of a member, or nil.
+func (v *usersView) member(id string) *memberRow {
+	for _, m := range v.Members {
+		if m.ID == id {
+			return m
+		}
+	}
+	return nil
+}
+
+func (s *Server) handleUsersPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.newUsersView(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	v.Notice = notices[q.Get("notice")]
+	v.Invite.Open = q.Get("invite") != ""
+	if m := v.member(q.Get("roles")); m != nil && m.Manage {
+		m.RolesForm.Open = true
+	}
+	if m := v.member(q.Get("remove")); m != nil && m.Manage {
+		m.Remove.Open = true
+	}
+	if m := v.member(q.Get("reset")); m != nil && m.Manage {
+		m.Reset.Open = true
+	}
+	return s.render(w, http.StatusOK, "users.html", v)
+}
+
+func (s *Server) handleUserInviteForm(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return keyhouse.Errorf(keyhouse.EBADREQUEST, "form: %v", err)
+	}
+	email, roles := r.PostFormValue("email"), r.PostForm["roles"]
+	inv, err := s.Service.InviteUser(r.Context(), email, roles)
+	if err != nil && !formError(err) && keyhouse.ErrorCode(err) != keyhouse.EFORBIDDEN {
+		return err
+	}
+	v, verr := s.newUsersView(r)
+	if verr != nil {
+		return verr
+	}
+	if err != nil {
+		v.Invite = inviteForm{dialogForm: dialogForm{Open: true, Value: email, Error: keyhouse.ErrorMessage(err)}, Roles: rolesOf(roles)}
+		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "users.html", v)
+	}
+	v.Clean = "/admin/users"
+	if inv.ActivationURL == "" {
+		v.Notice = inv.Email + " already has an account and is now a member."
+	} else {
+		v.Link = &passOn{
+			Heading: "Invitation created for " + inv.Email,
+			Text:    "Send this activation link to " + inv.Email + ". It works once, for 7 days, and is not shown again.",
+			URL:     inv.ActivationURL,
+		}
+	}
+	return s.render(w, http.StatusCreated, "users.html", v)
+}
+
+// rolesOf keeps the known roles of names, for ticking them again.
+func rolesOf(names []string) keyhouse.Roles {
+	var rs keyhouse.Roles
+	for _, n := range names {
+		for _, r := range keyhouse.AllRoles {
+			if string(r) == n {
+				rs = append(rs, r)
+			}
+		}
+	}
+	return rs
+}
+
+// userFormError answers a refused action on a member with its dialog open
+// and the service's message in it.
+func (s *Server) userFormError(w http.ResponseWriter, r *http.Request, err error, open func(*memberRow)) error {
+	if !formError(err) && keyhouse.ErrorCode(err) != keyhouse.EFORBIDDEN {
+		return err
+	}
+	v, verr := s.newUsersView(r)
+	if verr != nil {
+		return verr
+	}
+	if m := v.member(r.PathValue("id")); m != nil {
+		open(m)
+	} else {
+		return err
+	}
+	return s.render(w, statusOf[keyhouse.ErrorCode(err)], "users.html", v)
+}
+
+func (s *Server) handleUserRolesForm(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return keyhouse.Errorf(keyhouse.EBADREQUEST, "form: %v", err)
+	}
+	roles := r.PostForm["roles"]
+	if _, err := s.Service.UpdateUserRoles(r.Context(), r.PathValue("id"), roles); err != nil {
+		return s.userFormError(w, r, err, func(m *memberRow) {
+			m.RolesForm, m.Chosen = dialogForm{Open: true, Error: keyhouse.ErrorMessage(err)}, rolesOf(roles)
+		})
+	}
+	http.Redirect(w, r, "/admin/users?notice=roles", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleUserRemoveForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Service.RemoveUser(r.Context(), r.PathValue("id")); err != nil {
+		return s.userFormError(w, r, err, func(m *memberRow) {
+			m.Remove = dialogForm{Open: true, Error: keyhouse.ErrorMessage(err)}
+		})
+	}
+	http.Redirect(w, r, "/admin/users?notice=removed", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleUserResetForm(w http.ResponseWriter, r *http.Request) error {
+	link, err := s.Service.ResetPassword(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return s.userFormError(w, r, err, func(m *memberRow) {
+			m.Reset = dialogForm{Open: true, Error: keyhouse.ErrorMessage(err)}
+		})
+	}
+	v, err := s.newUsersView(r)
+	if err != nil {
+		return err
+	}
+	email := ""
+	if m := v.member(r.PathValue("id")); m != nil {
+		email = m.Email
+	}
+	v.Clean = "/admin/users"
+	v.Link = &passOn{
+		Heading: "Password reset for " + email,
+		Text:    "Their sessions have ended. Send them this link to set a new password and enrol a new authenticator. It is not shown again.",
+		URL:     link,
+	}
+	return s.render(w, http.StatusOK, "users.html", v)
+}
