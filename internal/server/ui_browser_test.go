@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 // Debian's chromium.
 func chromiumPath() (string, error) {
 	if p := os.Getenv("KEYHOUSE_CHROMIUM"); p != "" {
-		return p, nil
+		return exec.LookPath(p)
 	}
 	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
