@@ -172,6 +172,7 @@ func TestConsoleWithoutJavaScript(t *testing.T) {
 	b.typeInto("#delete-"+keyID+"-confirm", strings.ToLower(clientID)+" ")
 	b.click("#delete-" + keyID + " [data-match-submit]")
 	b.visible("#delete-" + keyID + "-error")
+	b.screenshot("delete-dialog-without-javascript", false)
 	b.typeInto("#delete-"+keyID+"-confirm", clientID)
 	b.click("#delete-" + keyID + " [data-match-submit]")
 	b.waitXPath(`//div[contains(@class, "notice") and contains(., "API key deleted")]`)

@@ -1,0 +1,44 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+
+	"keyhouse"
+	"keyhouse/internal/keyhousetest"
+	"keyhouse/internal/service"
+)
+
+func TestSignInChoices(t *testing.T) {
+	e := keyhousetest.New(t)
+	acme := e.NewOrg(t, "acme")
+	globex := e.NewOrg(t, "globex")
+	if _, err := e.Svc.InviteUser(globex.Ctx, acme.Email, []string{"view"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	req := func(code, org string) service.SignInRequest {
+		return service.SignInRequest{Email: acme.Email, Password: keyhousetest.Password, OTP: code, OrganizationID: org}
+	}
+
+	code := e.Code(t, acme.Secret)
+	out, orgs, err := e.Svc.SignInChoices(ctx, req(code, ""))
+	if err != nil || out != nil || len(orgs) != 2 || orgs[0].Name != "acme" || orgs[1].Name != "globex" {
+		t.Fatalf("several organizations: %v %v %v", out, orgs, err)
+	}
+	out, orgs, err = e.Svc.SignInChoices(ctx, req(code, globex.OrgID))
+	if err != nil || orgs != nil || out.OrganizationID != globex.OrgID || !out.Roles.Has(keyhouse.RoleView) {
+		t.Fatalf("the chosen organization: %v %v %v", out, orgs, err)
+	}
+
+	_, orgs, err = e.Svc.SignInChoices(ctx, service.SignInRequest{Email: acme.Email, Password: "Wrong-password-1", OTP: e.Code(t, acme.Secret)})
+	keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
+	if orgs != nil {
+		t.Error("wrong credentials show the organizations")
+	}
+
+	out, orgs, err = e.Svc.SignInChoices(ctx, service.SignInRequest{Email: globex.Email, Password: keyhousetest.Password, OTP: e.Code(t, globex.Secret)})
+	if err != nil || orgs != nil || out.OrganizationID != globex.OrgID {
+		t.Fatalf("one organization: %v %v %v", out, orgs, err)
+	}
+}
