@@ -50,4 +50,3 @@ func MustOpenPostgres(tb testing.TB, dsn string) *Store {
 	tb.Cleanup(func() { s.Close() })
 	return s
 }
-
