@@ -110,8 +110,8 @@ func (r *runner) runKeys(ctx context.Context, rep *report, bin string, keys int,
 				res.compare(b)
 				rep.Results = append(rep.Results, b)
 			}
-			logf(log, "%-13s %7d keys %3d conns: %8.0f req/s (%s of baseline), p99 %.2f ms, %s",
-				sc.Name, keys, conns, res.RequestsPerS, dash(res.Ratio*100, "%.1f %%"), res.Latency.P99, checkText(res.Check))
+			logf(log, "%-13s %7d keys %3d conns: %8.0f req/s (%s of baseline), p99 %.2f ms, %s; other processes %.2f cores",
+				sc.Name, keys, conns, res.RequestsPerS, dash(res.Ratio*100, "%.1f %%"), res.Latency.P99, checkText(res.Check), res.OtherCPU/res.Seconds)
 		}
 	}
 	return nil
@@ -161,7 +161,8 @@ func (r *runner) startKeyhouse(ctx context.Context, bin string, keys int, log io
 		return sv, err
 	}
 	logf(log, "provisioned %d keys in %v", keys, time.Since(t0).Round(time.Millisecond))
-	if err := r.writeCreds(credKeys, name, apiKeys); err != nil {
+	// apiKeys are shuffled: the first -spread of them are a sample of all.
+	if err := r.writeCreds(credKeys, name, apiKeys[:min(len(apiKeys), r.cfg.Spread)]); err != nil {
 		return sv, err
 	}
 	addr, err := freeAddr()

@@ -47,6 +47,8 @@ type config struct {
 	Warmup    time.Duration `json:"warmup_ns"`
 	Threads   int           `json:"wrk_threads"`
 	Tokens    int           `json:"tokens"`
+	Spread    int           `json:"spread"`
+	Quiet     time.Duration `json:"quiet_ns"`
 	Baseline  bool          `json:"baseline"`
 	Count     bool          `json:"count_statuses"`
 	CheckIDs  bool          `json:"check_ids"`
@@ -69,6 +71,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "unmeasured load before each run (0: none)")
 	fs.IntVar(&c.Threads, "threads", 2, "wrk threads")
 	fs.IntVar(&c.Tokens, "tokens", 1000, "access tokens fetched for the intake scenario")
+	fs.IntVar(&c.Spread, "spread", 100_000, "at most this many API keys, drawn at random from all, spread the token requests")
+	fs.DurationVar(&c.Quiet, "quiet", 0, "before each run, wait up to this long for other processes to leave the CPUs idle (for shared machines)")
 	fs.BoolVar(&c.Baseline, "baseline", true, "run each scenario against the baseline too")
 	fs.BoolVar(&c.Count, "count", false, "count every status and accepted event in the wrk script (costs the generator CPU; on with -check-ids)")
 	fs.BoolVar(&c.CheckIDs, "check-ids", false, "look up every acknowledged event id (on with -smoke)")
@@ -99,8 +103,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		c.smoke()
 	}
 	c.Count = c.Count || c.CheckIDs
-	if c.Duration < time.Second || c.Threads < 1 || c.Tokens < 1 {
-		return nil, fmt.Errorf("-duration must be at least 1s, -threads and -tokens at least 1")
+	if c.Duration < time.Second || c.Threads < 1 || c.Tokens < 1 || c.Spread < 1 {
+		return nil, fmt.Errorf("-duration must be at least 1s; -threads, -tokens and -spread at least 1")
 	}
 	return c, nil
 }
@@ -140,6 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if !cfg.Smoke && len(rep.Targets) > 0 {
 			fmt.Fprintf(stdout, "\ntargets of issue 6 (%d connections):\n", targetConns)
 			writeVerdicts(stdout, rep.Targets)
+		}
+		if busy := disturbance(rep.Results); busy > 0.2 {
+			fmt.Fprintf(stdout, "\nnote: other processes used up to %.2f cores during a run: those figures are disturbed\n", busy)
 		}
 		fmt.Fprintf(stdout, "\nJSON: %s\n", cfg.JSON)
 	}

@@ -197,3 +197,35 @@ func parseVmHWM(status []byte) (int64, error) {
 func resetPeakRSS(pid int) {
 	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 }
+
+// machineBusy returns the CPU time every process of the machine has used
+// since boot: the first line of /proc/stat without idle and iowait.
+func machineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	ticks, err := parseProcStat(b)
+	return time.Duration(ticks) * time.Second / clockTicks, err
+}
+
+// parseProcStat returns the busy ticks of the "cpu" line of /proc/stat:
+// user, nice, system, irq, softirq and steal.
+func parseProcStat(stat []byte) (int64, error) {
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	fields := strings.Fields(string(line))
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0, errors.New("/proc/stat: no cpu line")
+	}
+	var busy int64
+	for i, f := range fields[1:9] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, nil
+}

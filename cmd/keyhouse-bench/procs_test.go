@@ -88,3 +88,13 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestParseProcStat(t *testing.T) {
+	got, err := parseProcStat([]byte("cpu  100 5 50 9000 40 1 2 3 0 0\ncpu0 50 2 25 4500 20 0 1 1 0 0\n"))
+	if err != nil || got != 161 {
+		t.Errorf("= %d, %v; want 161 (idle and iowait left out)", got, err)
+	}
+	if _, err := parseProcStat([]byte("intr 1 2 3\n")); err == nil {
+		t.Error("no cpu line: want an error")
+	}
+}

@@ -29,9 +29,10 @@ type result struct {
 	CPUPerRequestUS float64          `json:"server_cpu_us_per_request"`
 	PeakRSSMB       float64          `json:"server_peak_rss_mb"`
 	StartRSSMB      float64          `json:"server_start_peak_rss_mb,omitempty"` // the peak of loading the keys, before any run
-	WrkCPU          float64          `json:"wrk_cpu_s"`
-	Ratio           float64          `json:"ratio_to_baseline,omitempty"`     // requests/s over the baseline's
-	P99Ratio        float64          `json:"p99_ratio_to_baseline,omitempty"` // p99 over the baseline's
+	WrkCPU          float64          `json:"wrk_cpu_s"`                          // the generator's own CPU, its start-up included
+	OtherCPU        float64          `json:"other_cpu_s"`                        // every other process of the machine: disturbance
+	Ratio           float64          `json:"ratio_to_baseline,omitempty"`        // requests/s over the baseline's
+	P99Ratio        float64          `json:"p99_ratio_to_baseline,omitempty"`    // p99 over the baseline's
 	Check           *eventCheck      `json:"events_check,omitempty"`
 }
 
@@ -79,12 +80,12 @@ func writeJSON(path string, rep *report) error {
 // writeTable prints the results, one line each.
 func writeTable(w io.Writer, results []*result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\ttarget\tkeys\tconns\treq/s\tevents/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tcpu s\tcpu µs/req\trss MB\t× base\tp99 × base\terrors\tevents check\t")
+	fmt.Fprintln(tw, "scenario\ttarget\tkeys\tconns\treq/s\tevents/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tcpu s\tcpu µs/req\trss MB\twrk cpu\tother cpu\t× base\tp99 × base\terrors\tevents check\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%.0f\t%.0f\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t\n",
 			r.Scenario, r.Target, r.Keys, r.Connections, r.RequestsPerS, dash(r.EventsPerS, "%.0f"),
 			r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max,
-			r.ServerCPU, r.CPUPerRequestUS, r.PeakRSSMB,
+			r.ServerCPU, r.CPUPerRequestUS, r.PeakRSSMB, r.WrkCPU, r.OtherCPU,
 			dash(r.Ratio*100, "%.1f %%"), dash(r.P99Ratio, "%.2f"), errorsText(r.Errors), checkText(r.Check))
 	}
 	return tw.Flush()
@@ -137,4 +138,16 @@ func problems(results []*result) []string {
 		}
 	}
 	return out
+}
+
+// disturbance returns the most cores that other processes used during a
+// run.
+func disturbance(results []*result) float64 {
+	var most float64
+	for _, r := range results {
+		if r.Seconds > 0 {
+			most = max(most, r.OtherCPU/r.Seconds)
+		}
+	}
+	return most
 }

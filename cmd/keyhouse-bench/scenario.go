@@ -104,10 +104,14 @@ func (r *runner) measure(ctx context.Context, sc scenario, t *target, keys, conn
 		}
 	}
 	w.Name, w.Duration = name, r.cfg.Duration
+	if err := waitQuiet(ctx, r.cfg.Quiet); err != nil {
+		return nil, err
+	}
 	pid := t.Proc.pid()
 	resetPeakRSS(pid)
-	cpu0, err := cpuTime(pid)
-	if err != nil {
+	cpu0, err1 := cpuTime(pid)
+	busy0, err2 := machineBusy()
+	if err := firstErr(err1, err2); err != nil {
 		return nil, fmt.Errorf("%s: server cpu: %w", name, err)
 	}
 	out, wrkCPU, err := runWrk(ctx, w)
@@ -115,13 +119,15 @@ func (r *runner) measure(ctx context.Context, sc scenario, t *target, keys, conn
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	cpu1, err1 := cpuTime(pid)
-	rss, err2 := peakRSS(pid)
-	if err := firstErr(err1, err2); err != nil {
+	busy1, err2 := machineBusy()
+	rss, err3 := peakRSS(pid)
+	if err := firstErr(err1, err2, err3); err != nil {
 		return nil, fmt.Errorf("%s: server usage: %w", name, err)
 	}
 	out.derive(expectOf(sc, t), sc.Events)
 	res := newResult(sc, t, keys, conns, out)
 	res.ServerCPU, res.PeakRSSMB, res.WrkCPU = (cpu1 - cpu0).Seconds(), float64(rss)/(1<<20), wrkCPU.Seconds()
+	res.OtherCPU = max(0, (busy1-busy0).Seconds()-res.ServerCPU-res.WrkCPU)
 	if res.Requests > 0 {
 		res.CPUPerRequestUS = float64(cpu1-cpu0) / float64(time.Microsecond) / float64(res.Requests)
 	}
@@ -196,4 +202,35 @@ func newResult(sc scenario, t *target, keys, conns int, out *wrkResult) *result 
 // latencyMS converts microseconds to milliseconds.
 func latencyMS(l latency) latency {
 	return latency{P50: l.P50 / 1e3, P90: l.P90 / 1e3, P99: l.P99 / 1e3, Max: l.Max / 1e3, Mean: l.Mean / 1e3}
+}
+
+// quietCores is the CPU use of other processes under which the machine
+// counts as quiet.
+const quietCores = 0.15
+
+// waitQuiet waits, up to limit, until the machine's CPU use over half a
+// second is under quietCores: with no load running, that is the use of
+// other processes. After limit it returns and the run measures anyway
+// (its other_cpu_s shows the disturbance).
+func waitQuiet(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		b0, err := machineBusy()
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		b1, err := machineBusy()
+		if err != nil {
+			return err
+		}
+		if (b1-b0).Seconds()/0.5 < quietCores {
+			return nil
+		}
+	}
+	return nil
 }
