@@ -181,7 +181,7 @@ func TestTokenErrors(t *testing.T) {
 		{"unknown key", grant, basic(pair("khk_00000000000000000000", f.key.Secret)), 401, "invalid_client"},
 		{"another key's secret", grant, basic(pair(f.key.KeyID, other.Secret)), 401, "invalid_client"},
 		{"deleted key", grant, basic(deleted.APIKey), 401, "invalid_client"},
-		{"checksum typo", grant, basic(pair(f.key.KeyID, f.key.Secret[:len(f.key.Secret)-1]+"0")), 401, "invalid_client"},
+		{"checksum typo", grant, basic(pair(f.key.KeyID, typo(f.key.Secret))), 401, "invalid_client"},
 		{"garbage", grant, basic("!!!"), 401, "invalid_client"},
 		{"bearer instead of basic", grant, map[string]string{"Authorization": "Bearer " + f.key.APIKey}, 401, "invalid_client"},
 		{"two methods", grant + "&client_secret=" + f.key.Secret, basic(f.key.APIKey), 400, "invalid_request"},
@@ -210,6 +210,15 @@ func TestTokenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// typo returns secret with its last character changed.
+func typo(secret string) string {
+	last := secret[len(secret)-1]
+	if last == '0' {
+		return secret[:len(secret)-1] + "1"
+	}
+	return secret[:len(secret)-1] + "0"
 }
 
 // opCtx returns a context acting as the operator in the own organization.
