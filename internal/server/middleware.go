@@ -110,11 +110,21 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		s.Logger.LogAttrs(r.Context(), requestLevel(r.URL.Path, sw.status), "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
 			slog.String("correlation_id", id))
 	})
+}
+
+// requestLevel is the log level of a finished request: the data plane's
+// successes, which come by the thousand each second, are DEBUG (a log
+// line is a write to stderr per request); everything else is INFO.
+func requestLevel(path string, status int) slog.Level {
+	if status < 400 && (path == "/v1/events" || path == "/as/token" || strings.HasPrefix(path, "/oauth2/")) {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // validCorrelationID reports whether a caller's id is safe to echo and log.

@@ -2,84 +2,145 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"keyhouse"
 )
 
-// eventColumns are the columns of one events row, in insert order.
-const eventColumns = 7
-
-// rowsPerInsert bounds the rows of one multi-row INSERT: 7 columns × 100
-// stays far below the placeholder limits of both databases.
+// rowsPerInsert bounds the rows of one multi-row statement: 7 columns ×
+// 100 stays far below the placeholder limits of both databases.
 const rowsPerInsert = 100
 
 // day is a UTC day in unix microseconds of its midnight.
 const day = int64(24 * time.Hour / time.Microsecond)
 
 // InsertEvents stores events in one transaction: multi-row INSERTs, and
-// the per-day counts of their clients. When it returns nil the events are
-// committed (on SQLite with synchronous=FULL: durable).
+// one multi-row upsert of the per-day counts of their clients. When it
+// returns nil the events are committed (on SQLite with synchronous=FULL:
+// durable). The statements are prepared once per shape and kept.
 func (s *Store) InsertEvents(ctx context.Context, events []*keyhouse.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	counts := countByDay(events)
 	return s.run(ctx, nil, func(t *txn) error {
 		for start := 0; start < len(events); start += rowsPerInsert {
-			if err := t.insertEvents(events[start:min(start+rowsPerInsert, len(events))]); err != nil {
+			if err := s.insertEvents(t, events[start:min(start+rowsPerInsert, len(events))]); err != nil {
 				return err
 			}
 		}
-		return t.countEvents(events)
+		for start := 0; start < len(counts); start += rowsPerInsert {
+			if err := s.addCounts(t, counts[start:min(start+rowsPerInsert, len(counts))]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
 // insertEvents inserts up to rowsPerInsert events in one statement.
-func (t *txn) insertEvents(events []*keyhouse.Event) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO events (id, org_id, environment, client_id, key_id, received_at, payload) VALUES `)
-	args := make([]any, 0, len(events)*eventColumns)
-	for i, e := range events {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+func (s *Store) insertEvents(t *txn, events []*keyhouse.Event) error {
+	args := make([]any, 0, len(events)*7)
+	for _, e := range events {
 		args = append(args, e.ID, e.OrgID, string(e.Environment), e.ClientID, e.KeyID, micros(e.ReceivedAt), e.Payload)
 	}
-	_, err := t.exec(q.String(), args...)
-	return translate("insert events", "event", err)
-}
-
-// dayKey identifies one row of event_days.
-type dayKey struct {
-	org, env, client string
-	day              int64
+	return s.execPrepared(t, "insert events", len(events), func() string {
+		return `INSERT INTO events (id, org_id, environment, client_id, key_id, received_at, payload) VALUES ` +
+			valueRows(len(events), 7)
+	}, args)
 }
 
 // dayCount is what a batch adds to one row of event_days.
-type dayCount struct{ count, last int64 }
+type dayCount struct {
+	org, env, client string
+	day, count, last int64
+}
 
-// countEvents adds the batch to event_days, one upsert per client and day.
-func (t *txn) countEvents(events []*keyhouse.Event) error {
-	counts := make(map[dayKey]dayCount)
+// countByDay sums events per client and UTC day.
+func countByDay(events []*keyhouse.Event) []dayCount {
+	type key struct {
+		org, env, client string
+		day              int64
+	}
+	index := make(map[key]int)
+	var counts []dayCount
 	for _, e := range events {
 		at := micros(e.ReceivedAt)
-		k := dayKey{e.OrgID, string(e.Environment), e.ClientID, at - at%day}
-		c := counts[k]
-		counts[k] = dayCount{c.count + 1, max(c.last, at)}
+		k := key{e.OrgID, string(e.Environment), e.ClientID, at - at%day}
+		i, ok := index[k]
+		if !ok {
+			i, index[k] = len(counts), len(counts)
+			counts = append(counts, dayCount{org: k.org, env: k.env, client: k.client, day: k.day})
+		}
+		counts[i].count++
+		counts[i].last = max(counts[i].last, at)
 	}
-	q := `INSERT INTO event_days (org_id, environment, client_id, day, count, last_received_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	return counts
+}
+
+// addCounts adds up to rowsPerInsert day counts to event_days in one
+// upsert (each row is a different client and day, as both databases need).
+func (s *Store) addCounts(t *txn, counts []dayCount) error {
+	args := make([]any, 0, len(counts)*6)
+	for _, c := range counts {
+		args = append(args, c.org, c.env, c.client, c.day, c.count, c.last)
+	}
+	return s.execPrepared(t, "count events", len(counts), func() string {
+		return `INSERT INTO event_days (org_id, environment, client_id, day, count, last_received_at)
+		VALUES ` + valueRows(len(counts), 6) + `
 		ON CONFLICT (org_id, environment, client_id, day) DO UPDATE SET
 			count = event_days.count + excluded.count,
-			last_received_at = ` + t.d.greatest("event_days.last_received_at", "excluded.last_received_at")
-	for k, c := range counts {
-		if _, err := t.exec(q, k.org, k.env, k.client, k.day, c.count, c.last); err != nil {
-			return translate("count events", "event", err)
-		}
+			last_received_at = ` + s.d.greatest("event_days.last_received_at", "excluded.last_received_at")
+	}, args)
+}
+
+// valueRows returns n rows of cols placeholders: "(?, ?), (?, ?)".
+func valueRows(n, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(row+", ", n-1) + row
+}
+
+// statements caches prepared statements by operation and row count.
+type statements struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// execPrepared runs, in t, the statement of op for rows rows (built by
+// query the first time), prepared once on the database and reused.
+func (s *Store) execPrepared(t *txn, op string, rows int, query func() string, args []any) error {
+	stmt, err := s.prepared(t.ctx, fmt.Sprintf("%s/%d", op, rows), query)
+	if err != nil {
+		return translate(op, "event", err)
 	}
-	return nil
+	tx, ok := t.q.(*sql.Tx)
+	if !ok {
+		return fmt.Errorf("%s: not in a transaction", op)
+	}
+	_, err = tx.StmtContext(t.ctx, stmt).ExecContext(t.ctx, args...)
+	return translate(op, "event", err)
+}
+
+// prepared returns the statement cached under key, preparing it first.
+func (s *Store) prepared(ctx context.Context, key string, query func() string) (*sql.Stmt, error) {
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	if stmt, ok := s.stmts.m[key]; ok {
+		return stmt, nil
+	}
+	stmt, err := s.db.PrepareContext(ctx, s.d.rebind(query()))
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts.m == nil {
+		s.stmts.m = make(map[string]*sql.Stmt)
+	}
+	s.stmts.m[key] = stmt
+	return stmt, nil
 }
 
 // EventSummaries counts the events received per client ID of the

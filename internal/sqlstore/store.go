@@ -22,9 +22,10 @@ const PostgresPool = 16
 // Store is the keyhouse database. Each exported method runs in one
 // transaction.
 type Store struct {
-	db  *sql.DB
-	d   Dialect
-	dsn string // PostgreSQL's, for the listening connection
+	db    *sql.DB
+	d     Dialect
+	dsn   string     // PostgreSQL's, for the listening connection
+	stmts statements // the intake's prepared statements
 }
 
 // Open connects to the database named by dsn and applies the migrations.
@@ -75,8 +76,16 @@ func New(db *sql.DB, d Dialect) *Store {
 // DB returns the underlying database, for tests and for the intake API.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database.
+func (s *Store) Close() error {
+	s.stmts.mu.Lock()
+	for _, stmt := range s.stmts.m {
+		stmt.Close()
+	}
+	s.stmts.m = nil
+	s.stmts.mu.Unlock()
+	return s.db.Close()
+}
 
 // Update runs fn in one read-write transaction: committed when fn returns
 // nil, rolled back otherwise. On SQLite the transaction holds the write
