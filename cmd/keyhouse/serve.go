@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"keyhouse/internal/server"
 	"keyhouse/internal/service"
@@ -31,7 +32,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + ln.Addr().String()
 	}
-	a, err := e.open(ctx, &c, service.Config{MFAOptional: *mfa == "optional"})
+	cfg := service.Config{MFAOptional: *mfa == "optional"}
+	if _, sqlite := sqlitePath(c.DB); !sqlite {
+		cfg.ReloadKeys = time.Minute // other instances change the keys too
+	}
+	a, err := e.open(ctx, &c, cfg)
 	if err != nil {
 		return err
 	}

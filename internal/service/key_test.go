@@ -95,8 +95,8 @@ func TestLegacyKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("legacy key does not authenticate: %v", err)
 	}
-	if !k.Legacy || k.Description != nil || k.SecretLast4 != "cdef" {
-		t.Errorf("legacy key = %+v", k)
+	if listed := e.KeyOf(t, owner, k.KeyID); !k.Legacy || listed == nil || !listed.Legacy || listed.Description != nil || listed.SecretLast4 != "cdef" {
+		t.Errorf("legacy key = %+v, listed as %+v", k, listed)
 	}
 	_, err = e.Svc.UpdateKeyDescription(owner.Ctx, keyhouse.Sandbox, c.ClientID, k.KeyID, "x")
 	keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)

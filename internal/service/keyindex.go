@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"keyhouse"
+	"keyhouse/internal/apikey"
 )
 
 // keyIndex is the in-memory index of every API key, so that a warm token
@@ -13,14 +14,37 @@ import (
 // process's own changes, and reloaded in full now and then for the
 // changes of other processes. A key missing from it is looked up in the
 // store (and added), so a key created elsewhere works at once; a deletion
-// elsewhere is seen at the next reload (or, with PostgreSQL, its notice).
+// elsewhere is seen at its notice (PostgreSQL) or the next reload.
+//
+// It is compact and free of pointers, so that a million keys take tens of
+// megabytes that the garbage collector never scans: an entry is the key
+// id's 20 random characters, the secret's HMAC, and the index of its
+// client in a table of clients shared by all their keys.
 type keyIndex struct {
-	mu     sync.RWMutex
-	byID   map[string]*keyhouse.APIKey
-	byHash map[[32]byte]*keyhouse.APIKey // legacy keys, by secret hash
+	mu       sync.RWMutex
+	byID     map[keyRef]entry
+	byHash   map[[32]byte]keyRef // legacy keys, by secret hash
+	clients  []clientInfo        // entry.client indexes this
+	clientOf map[string]uint32   // client ID → index in clients
 	// gone holds the keys deleted lately, so that a reload that read the
 	// database before a deletion does not bring a key back.
 	gone map[string]time.Time
+}
+
+// keyRef is a key id without its "khk_" prefix.
+type keyRef [apikey.KeyIDLen - len(apikey.KeyIDPrefix)]byte
+
+// entry is what the index keeps of one key.
+type entry struct {
+	hash   [32]byte
+	client uint32
+	legacy bool
+}
+
+// clientInfo is what the keys of one client share.
+type clientInfo struct {
+	orgID, clientID string
+	env             keyhouse.Environment
 }
 
 // goneFor is how long a deleted key is remembered against stale reloads:
@@ -28,15 +52,36 @@ type keyIndex struct {
 const goneFor = 10 * time.Minute
 
 func newKeyIndex() *keyIndex {
-	return &keyIndex{byID: map[string]*keyhouse.APIKey{}, byHash: map[[32]byte]*keyhouse.APIKey{}, gone: map[string]time.Time{}}
+	return &keyIndex{
+		byID: map[keyRef]entry{}, byHash: map[[32]byte]keyRef{},
+		clientOf: map[string]uint32{}, gone: map[string]time.Time{},
+	}
+}
+
+// refOf returns the keyRef of a key id, and false for an id that is not
+// of the form every key id has.
+func refOf(id string) (keyRef, bool) {
+	var r keyRef
+	if len(id) != apikey.KeyIDLen || id[:len(apikey.KeyIDPrefix)] != apikey.KeyIDPrefix {
+		return r, false
+	}
+	copy(r[:], id[len(apikey.KeyIDPrefix):])
+	return r, true
 }
 
 // get returns the key with id, or nil.
 func (x *keyIndex) get(id string) *keyhouse.APIKey {
+	r, ok := refOf(id)
+	if !ok {
+		return nil
+	}
 	x.mu.RLock()
-	k := x.byID[id]
-	x.mu.RUnlock()
-	return k
+	defer x.mu.RUnlock()
+	e, ok := x.byID[r]
+	if !ok {
+		return nil
+	}
+	return x.key(id, e)
 }
 
 // getLegacy returns the legacy key with the given secret hash, or nil.
@@ -45,9 +90,21 @@ func (x *keyIndex) getLegacy(hash []byte) *keyhouse.APIKey {
 		return nil
 	}
 	x.mu.RLock()
-	k := x.byHash[[32]byte(hash)]
-	x.mu.RUnlock()
-	return k
+	defer x.mu.RUnlock()
+	r, ok := x.byHash[[32]byte(hash)]
+	if !ok {
+		return nil
+	}
+	return x.key(apikey.KeyIDPrefix+string(r[:]), x.byID[r])
+}
+
+// key rebuilds the fields of a key that authentication and tokens use.
+func (x *keyIndex) key(id string, e entry) *keyhouse.APIKey {
+	c := x.clients[e.client]
+	return &keyhouse.APIKey{
+		KeyID: id, OrgID: c.orgID, Environment: c.env, ClientID: c.clientID,
+		SecretHash: e.hash[:], Legacy: e.legacy,
+	}
 }
 
 // put adds or replaces k, unless k was deleted lately.
@@ -59,10 +116,22 @@ func (x *keyIndex) put(k *keyhouse.APIKey) {
 	}
 }
 
+// add indexes k; keys of a malformed id or hash are left out (and found
+// in the store when asked for).
 func (x *keyIndex) add(k *keyhouse.APIKey) {
-	x.byID[k.KeyID] = k
-	if k.Legacy && len(k.SecretHash) == 32 {
-		x.byHash[[32]byte(k.SecretHash)] = k
+	r, ok := refOf(k.KeyID)
+	if !ok || len(k.SecretHash) != 32 {
+		return
+	}
+	c, ok := x.clientOf[k.ClientID]
+	if !ok {
+		c = uint32(len(x.clients))
+		x.clients = append(x.clients, clientInfo{orgID: k.OrgID, clientID: k.ClientID, env: k.Environment})
+		x.clientOf[k.ClientID] = c
+	}
+	x.byID[r] = entry{hash: [32]byte(k.SecretHash), client: c, legacy: k.Legacy}
+	if k.Legacy {
+		x.byHash[[32]byte(k.SecretHash)] = r
 	}
 }
 
@@ -70,11 +139,18 @@ func (x *keyIndex) add(k *keyhouse.APIKey) {
 func (x *keyIndex) remove(id string, now time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if k := x.byID[id]; k != nil && k.Legacy && len(k.SecretHash) == 32 {
-		delete(x.byHash, [32]byte(k.SecretHash))
-	}
-	delete(x.byID, id)
 	x.gone[id] = now
+	if r, ok := refOf(id); ok {
+		x.drop(r)
+	}
+}
+
+// drop removes one key from the maps.
+func (x *keyIndex) drop(r keyRef) {
+	if e, ok := x.byID[r]; ok && e.legacy {
+		delete(x.byHash, e.hash)
+	}
+	delete(x.byID, r)
 }
 
 // len returns the number of keys indexed.
@@ -96,11 +172,10 @@ func (x *keyIndex) reload(ctx context.Context, store Store, now time.Time) error
 	for id, at := range x.gone {
 		if now.Sub(at) > goneFor {
 			delete(x.gone, id)
-		} else if k := fresh.byID[id]; k != nil {
-			delete(fresh.byID, id)
-			delete(fresh.byHash, [32]byte(k.SecretHash))
+		} else if r, ok := refOf(id); ok {
+			fresh.drop(r)
 		}
 	}
-	x.byID, x.byHash = fresh.byID, fresh.byHash
+	x.byID, x.byHash, x.clients, x.clientOf = fresh.byID, fresh.byHash, fresh.clients, fresh.clientOf
 	return nil
 }

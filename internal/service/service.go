@@ -27,6 +27,10 @@ type Config struct {
 	Password      password.Params // argon2id cost
 	Now           func() time.Time
 	Logger        *slog.Logger
+	// ReloadKeys is how often the in-memory key index is rebuilt from the
+	// store, the safety net under other instances' deletion notices; 0
+	// never, for a database that only this process changes (SQLite).
+	ReloadKeys time.Duration
 	// OnKeyDeleted, when set, runs after a key deletion has committed and
 	// before the deleting call returns: the data plane's revocation hook.
 	OnKeyDeleted func(keyID string)
@@ -112,10 +116,6 @@ func (s *Service) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// reloadEveryKeys is how often the key index is rebuilt from the store:
-// the safety net under the deletion notices of other instances.
-const reloadEveryKeys = time.Minute
-
 // watchDeletions drops from the index the keys other instances delete, as
 // their notices arrive, and rebuilds it when notices may have been missed.
 func (s *Service) watchDeletions(ctx context.Context) {
@@ -129,11 +129,17 @@ func (s *Service) watchDeletions(ctx context.Context) {
 		func(err error) { s.cfg.Logger.Warn("listen for key deletions; retrying", "err", err) })
 }
 
-// reloadLoop reloads the signing keys and the key index now and then.
+// reloadLoop reloads the signing keys and, when Config.ReloadKeys is set,
+// the key index now and then.
 func (s *Service) reloadLoop(ctx context.Context) {
-	ring, keys := time.NewTicker(SigningKeyReload), time.NewTicker(reloadEveryKeys)
+	ring := time.NewTicker(SigningKeyReload)
 	defer ring.Stop()
-	defer keys.Stop()
+	var keys <-chan time.Time
+	if s.cfg.ReloadKeys > 0 {
+		t := time.NewTicker(s.cfg.ReloadKeys)
+		defer t.Stop()
+		keys = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -142,7 +148,7 @@ func (s *Service) reloadLoop(ctx context.Context) {
 			if err := s.reloadRing(ctx); err != nil {
 				s.cfg.Logger.Warn("reload signing keys", "err", err)
 			}
-		case <-keys.C:
+		case <-keys:
 			if err := s.keys.reload(ctx, s.store, s.now()); err != nil {
 				s.cfg.Logger.Warn("reload api keys", "err", err)
 			}

@@ -46,21 +46,23 @@ func (t *txn) RetireSigningKeys(at time.Time) error {
 }
 
 // ForEachKey calls fn with every API key, in no particular order, outside
-// any transaction: the loading of the in-memory key index. Each key is a
-// fresh value that fn may keep.
+// any transaction: the loading of the in-memory key index. Only what
+// authentication needs is read: id, organization, environment, client,
+// secret hash and the legacy flag. Each key is a fresh value that fn may
+// keep.
 func (s *Store) ForEachKey(ctx context.Context, fn func(*keyhouse.APIKey)) error {
 	t := &txn{ctx: ctx, q: s.db, d: s.d}
-	rows, err := t.query(`SELECT ` + keyColumns + ` FROM api_keys`)
+	rows, err := t.query(`SELECT key_id, org_id, environment, client_id, secret_hash, legacy FROM api_keys`)
 	if err != nil {
 		return translate("load keys", "api key", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
+		var k keyhouse.APIKey
+		if err := rows.Scan(&k.KeyID, &k.OrgID, &k.Environment, &k.ClientID, &k.SecretHash, &k.Legacy); err != nil {
 			return translate("load keys", "api key", err)
 		}
-		fn(k)
+		fn(&k)
 	}
 	return translate("load keys", "api key", rows.Err())
 }
