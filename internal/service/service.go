@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -50,6 +51,10 @@ type Service struct {
 	signer *signer     // the token-signing ring
 	tokens *tokenCache // verified access tokens
 	intake *committer  // group commit of received events
+	// signing admits as many signatures at once as there are processors,
+	// so that under load each finishes in one go instead of being
+	// preempted among dozens (which stretches the latency tail).
+	signing chan struct{}
 }
 
 // New returns a Service on store. secret is the server secret: it keys the
@@ -80,17 +85,18 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("signing key box: %w", err)
 	}
 	s := &Service{
-		store:  store,
-		cfg:    cfg,
-		hasher: apikey.NewHasher(seal.Derive(secret, "api-key")),
-		totp:   box,
-		dummy:  dummy,
-		usage:  newUsage(store, cfg.Logger),
-		keys:   newKeyIndex(),
-		keyBox: keyBox,
-		signer: &signer{ring: token.NewRing()},
-		tokens: newTokenCache(),
-		intake: newCommitter(store, cfg.Logger),
+		store:   store,
+		cfg:     cfg,
+		hasher:  apikey.NewHasher(seal.Derive(secret, "api-key")),
+		totp:    box,
+		dummy:   dummy,
+		usage:   newUsage(store, cfg.Logger),
+		keys:    newKeyIndex(),
+		keyBox:  keyBox,
+		signer:  &signer{ring: token.NewRing()},
+		tokens:  newTokenCache(),
+		intake:  newCommitter(store, cfg.Logger),
+		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	return s, nil
 }

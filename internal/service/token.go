@@ -58,7 +58,9 @@ func (s *Service) IssueToken(k *keyhouse.APIKey, scope string) (*IssuedToken, er
 		OrgID: k.OrgID, Env: k.Environment, APIKeyID: k.KeyID, Scope: scope,
 		IssuedAt: now, NotBefore: now, Expiry: now.Add(token.Lifetime), ID: token.NewJTI(),
 	}
+	s.signing <- struct{}{}
 	raw, err := s.signer.ring.Sign(c)
+	<-s.signing
 	if err != nil {
 		return nil, err
 	}
