@@ -131,15 +131,35 @@ func TestConsoleStaticFiles(t *testing.T) {
 // signInForm walks the sign-in forms and returns the last answer.
 func signInForm(t *testing.T, e *keyhousetest.Env, w *webClient, u *keyhousetest.User, extra url.Values) (*http.Response, string) {
 	t.Helper()
-	resp, body := w.post("/login", url.Values{"step": {"password"}, "email": {u.Email}, "password": {keyhousetest.Password}})
-	if resp.StatusCode != 200 || !strings.Contains(body, `name="otp"`) {
-		t.Fatalf("password step: %d", resp.StatusCode)
-	}
-	form := url.Values{"email": {u.Email}, "password": {keyhousetest.Password}, "otp": {e.Code(t, u.Secret)}}
+	form := url.Values{"state": {passwordStep(t, w, u.Email, keyhousetest.Password)}, "otp": {e.Code(t, u.Secret)}}
 	for k, v := range extra {
 		form[k] = v
 	}
 	return w.post("/login", form)
+}
+
+// passwordStep posts the first step of the sign-in and returns the sealed
+// state the code step carries; the page must not hold the password.
+func passwordStep(t *testing.T, w *webClient, email, password string) string {
+	t.Helper()
+	resp, body := w.post("/login", url.Values{"step": {"password"}, "email": {email}, "password": {password}})
+	if resp.StatusCode != 200 || !strings.Contains(body, `name="otp"`) {
+		t.Fatalf("password step: %d", resp.StatusCode)
+	}
+	if strings.Contains(body, password) {
+		t.Fatal("the code step's page holds the password")
+	}
+	return stateOf(t, body)
+}
+
+// stateOf returns the sealed sign-in state of a sign-in page.
+func stateOf(t *testing.T, body string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="state" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no sealed state in the page")
+	}
+	return m[1]
 }
 
 func TestConsoleSessionCookie(t *testing.T) {
@@ -171,9 +191,15 @@ func TestConsoleSignInAnswers(t *testing.T) {
 
 	// A wrong code: the same message as for anything else wrong, and the
 	// password is not sent back.
-	resp, body := w.post("/login", url.Values{"email": {f.owner.Email}, "password": {keyhousetest.Password}, "otp": {"000000"}})
+	state := passwordStep(t, w, f.owner.Email, keyhousetest.Password)
+	resp, body := w.post("/login", url.Values{"state": {state}, "otp": {"000000"}})
 	if resp.StatusCode != 401 || !strings.Contains(body, "the e-mail, password or code is not right") || strings.Contains(body, keyhousetest.Password) {
 		t.Errorf("wrong code: %d", resp.StatusCode)
+	}
+	// A forged or stale state starts over.
+	resp, _ = w.post("/login", url.Values{"state": {state[:len(state)-2] + "AA"}, "otp": {"123456"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("forged state: %d", resp.StatusCode)
 	}
 
 	// Cross-origin form posts are refused.
@@ -231,11 +257,10 @@ func TestConsoleOrganizationPicker(t *testing.T) {
 		!strings.Contains(body, `value="`+f.owner.OrgID+`"`) {
 		t.Fatalf("no organization picker: %d", resp.StatusCode)
 	}
-	otp := regexp.MustCompile(`name="otp" value="(\d{6})"`).FindStringSubmatch(body)
-	if otp == nil {
-		t.Fatal("the picker does not carry the code")
+	if strings.Contains(body, keyhousetest.Password) {
+		t.Fatal("the picker's page holds the password")
 	}
-	resp, _ = w.post("/login", url.Values{"email": {f.owner.Email}, "password": {keyhousetest.Password}, "otp": {otp[1]}, "organization_id": {f.other.OrgID}})
+	resp, _ = w.post("/login", url.Values{"state": {stateOf(t, body)}, "organization_id": {f.other.OrgID}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("picked: %d", resp.StatusCode)
 	}
@@ -246,7 +271,7 @@ func TestConsoleOrganizationPicker(t *testing.T) {
 
 	// Wrong credentials never show the organizations.
 	w2 := newWebClient(t, f.srv.URL)
-	_, body = w2.post("/login", url.Values{"email": {f.owner.Email}, "password": {"Wrong-password-1"}, "otp": {f.e.Code(t, f.owner.Secret)}})
+	_, body = w2.post("/login", url.Values{"state": {passwordStep(t, w2, f.owner.Email, "Wrong-password-1")}, "otp": {f.e.Code(t, f.owner.Secret)}})
 	if strings.Contains(body, f.other.OrgID) || strings.Contains(body, "globex") {
 		t.Error("a failed sign-in shows the user's organizations")
 	}

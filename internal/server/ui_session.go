@@ -10,18 +10,18 @@ import (
 
 // loginView is the sign-in page. It has three steps: e-mail and password,
 // then the TOTP code, then (for a member of several organizations) the
-// organization. The later steps carry what was typed before in hidden
-// fields of a no-store page, never in an address; nothing is checked
-// until the code is in, so the answer never tells which part was wrong.
+// organization. The later steps carry what was typed before in one hidden
+// field, sealed by the service (ciphertext, 10 minutes, never in an
+// address); nothing is checked until the code is in, so the answer never
+// tells which part was wrong.
 type loginView struct {
 	chrome
-	Step     string // "password", "code" or "organization"
-	Email    string
-	Password string
-	OTP      string
-	Next     string // where to go once signed in
-	Orgs     []*keyhouse.Organization
-	Error    string
+	Step  string // "password", "code" or "organization"
+	Email string
+	State string // the sealed e-mail, password (and code) of the steps before
+	Next  string // where to go once signed in
+	Orgs  []*keyhouse.Organization
+	Error string
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) error {
@@ -39,33 +39,38 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
-	v := loginView{
-		chrome: chrome{Title: "Sign in", Narrow: true},
-		Email:  strings.TrimSpace(r.PostFormValue("email")), Password: r.PostFormValue("password"),
-		Next: localPath(r.PostFormValue("next"), ""),
-	}
-	if r.PostFormValue("step") == "password" {
-		if v.Email == "" || v.Password == "" {
+	v := loginView{chrome: chrome{Title: "Sign in", Narrow: true}, Next: localPath(r.PostFormValue("next"), "")}
+	req, ok := s.Service.OpenSignIn(r.PostFormValue("state"))
+	switch {
+	case r.PostFormValue("step") == "password":
+		req = service.SignInRequest{Email: strings.TrimSpace(r.PostFormValue("email")), Password: r.PostFormValue("password")}
+		v.Email = req.Email
+		if req.Email == "" || req.Password == "" {
 			v.Step, v.Error = "password", "Enter your e-mail address and your password."
 			return s.render(w, http.StatusUnprocessableEntity, "login.html", v)
 		}
-		v.Step = "code"
+		v.Step, v.State = "code", s.Service.SealSignIn(req)
 		return s.render(w, http.StatusOK, "login.html", v)
+	case !ok:
+		v.Step, v.Error = "password", "That sign-in took too long; start again."
+		return s.render(w, http.StatusUnprocessableEntity, "login.html", v)
 	}
-	v.OTP = strings.Join(strings.Fields(r.PostFormValue("otp")), "")
-	out, orgs, err := s.Service.SignInChoices(r.Context(), service.SignInRequest{
-		Email: v.Email, Password: v.Password, OTP: v.OTP, OrganizationID: r.PostFormValue("organization_id"),
-	})
+	v.Email = req.Email
+	if code := strings.Join(strings.Fields(r.PostFormValue("otp")), ""); code != "" {
+		req.OTP = code
+	}
+	req.OrganizationID = r.PostFormValue("organization_id")
+	out, orgs, err := s.Service.SignInChoices(r.Context(), req)
 	switch code := keyhouse.ErrorCode(err); {
 	case err == nil && orgs != nil:
-		v.Step, v.Orgs = "organization", orgs
+		v.Step, v.Orgs, v.State = "organization", orgs, s.Service.SealSignIn(req)
 		return s.render(w, http.StatusOK, "login.html", v)
 	case err == nil:
 		s.setSessionCookie(w, out.Token)
 		http.Redirect(w, r, localPath(v.Next, "/dashboard"), http.StatusSeeOther)
 		return nil
 	case code == keyhouse.ECREDENTIALS || code == keyhouse.ETHROTTLED || code == keyhouse.EINVALID:
-		v.Step, v.Password, v.OTP, v.Error = "password", "", "", keyhouse.ErrorMessage(err)
+		v.Step, v.Error = "password", keyhouse.ErrorMessage(err)
 		return s.render(w, statusOf[code], "login.html", v)
 	default:
 		return err

@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"keyhouse"
 )
@@ -55,4 +57,36 @@ func (s *Service) SignInChoices(ctx context.Context, req SignInRequest) (*Signed
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 	})
 	return nil, orgs, nil
+}
+
+// signInState is what the console carries between the steps of its
+// sign-in form, sealed.
+type signInState struct {
+	Email    string    `json:"e"`
+	Password string    `json:"p"`
+	OTP      string    `json:"o,omitempty"`
+	Expires  time.Time `json:"x"`
+}
+
+// signInStateTTL bounds how long a sealed sign-in state may be used.
+const signInStateTTL = 10 * time.Minute
+
+// SealSignIn seals what a person typed in the first steps of the
+// console's sign-in (e-mail, password, then the code) so that the next
+// step can carry it in a hidden field: the page then holds ciphertext,
+// never the password. It is good for 10 minutes.
+func (s *Service) SealSignIn(req SignInRequest) string {
+	b, _ := json.Marshal(signInState{Email: req.Email, Password: req.Password, OTP: req.OTP, Expires: s.now().Add(signInStateTTL)})
+	return s.totp.Seal(b, "console-sign-in")
+}
+
+// OpenSignIn opens a sealed sign-in state; false when it is not one, or
+// has expired.
+func (s *Service) OpenSignIn(sealed string) (SignInRequest, bool) {
+	b, err := s.totp.Open(sealed, "console-sign-in")
+	var st signInState
+	if err != nil || json.Unmarshal(b, &st) != nil || !s.now().Before(st.Expires) {
+		return SignInRequest{}, false
+	}
+	return SignInRequest{Email: st.Email, Password: st.Password, OTP: st.OTP}, true
 }

@@ -2,7 +2,9 @@ package service_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"keyhouse"
 	"keyhouse/internal/keyhousetest"
@@ -40,5 +42,24 @@ func TestSignInChoices(t *testing.T) {
 	out, orgs, err = e.Svc.SignInChoices(ctx, service.SignInRequest{Email: globex.Email, Password: keyhousetest.Password, OTP: e.Code(t, globex.Secret)})
 	if err != nil || orgs != nil || out.OrganizationID != globex.OrgID {
 		t.Fatalf("one organization: %v %v %v", out, orgs, err)
+	}
+}
+
+func TestSealedSignInState(t *testing.T) {
+	e := keyhousetest.New(t)
+	req := service.SignInRequest{Email: "a@example.com", Password: keyhousetest.Password, OTP: "123456"}
+	sealed := e.Svc.SealSignIn(req)
+	if strings.Contains(sealed, keyhousetest.Password) || strings.Contains(sealed, "a@example.com") {
+		t.Fatal("the sealed state shows what it holds")
+	}
+	if got, ok := e.Svc.OpenSignIn(sealed); !ok || got != req {
+		t.Fatalf("OpenSignIn = %+v, %v", got, ok)
+	}
+	if _, ok := e.Svc.OpenSignIn(sealed[:len(sealed)-3] + "AAA"); ok {
+		t.Error("a tampered state opens")
+	}
+	e.Clock.Add(10 * time.Minute)
+	if _, ok := e.Svc.OpenSignIn(sealed); ok {
+		t.Error("a state opens after 10 minutes")
 	}
 }
