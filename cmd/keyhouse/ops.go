@@ -19,6 +19,17 @@ func operator(ctx context.Context, orgID string) context.Context {
 	return keyhouse.NewContextWithPrincipal(ctx, &keyhouse.Principal{Operator: true, OrgID: orgID})
 }
 
+// withService opens the database and the service for one command, runs
+// fn, and closes the database.
+func (e *env) withService(ctx context.Context, c *common, fn func(svc *service.Service) error) error {
+	a, err := e.open(ctx, c, service.Config{})
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	return fn(a.svc)
+}
+
 // printResult prints v as one JSON object with --json, text otherwise.
 func (e *env) printResult(c *common, v any, text string) error {
 	if c.JSON {
@@ -64,17 +75,14 @@ func (e *env) orgCreate(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := e.open(ctx, &c, service.Config{})
-	if err != nil {
-		return err
-	}
-	defer a.store.Close()
-	out, err := a.svc.CreateOrganization(operator(ctx, ""), *name, *email)
-	if err != nil {
-		return err
-	}
-	text := fmt.Sprintf("organization %s created (pending)\nactivation link for %s: %s", out.OrganizationID, *email, out.ActivationURL)
-	return e.printResult(&c, out, text)
+	return e.withService(ctx, &c, func(svc *service.Service) error {
+		out, err := svc.CreateOrganization(operator(ctx, ""), *name, *email)
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("organization %s created (pending)\nactivation link for %s: %s", out.OrganizationID, *email, out.ActivationURL)
+		return e.printResult(&c, out, text)
+	})
 }
 
 func (e *env) orgList(ctx context.Context, args []string) error {
@@ -82,12 +90,11 @@ func (e *env) orgList(ctx context.Context, args []string) error {
 	if err := parse(e.flags("org list", &c), args); err != nil {
 		return err
 	}
-	a, err := e.open(ctx, &c, service.Config{})
-	if err != nil {
+	var orgs []*keyhouse.Organization
+	err := e.withService(ctx, &c, func(svc *service.Service) (err error) {
+		orgs, err = svc.ListOrganizations(operator(ctx, ""))
 		return err
-	}
-	defer a.store.Close()
-	orgs, err := a.svc.ListOrganizations(operator(ctx, ""))
+	})
 	if err != nil {
 		return err
 	}
@@ -118,16 +125,13 @@ func (e *env) clientInit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := e.open(ctx, &c, service.Config{})
-	if err != nil {
-		return err
-	}
-	defer a.store.Close()
-	cl, err := a.svc.InitClient(operator(ctx, *org), environment, *name)
-	if err != nil {
-		return err
-	}
-	return e.printResult(&c, map[string]string{"client_id": cl.ClientID}, cl.ClientID)
+	return e.withService(ctx, &c, func(svc *service.Service) error {
+		cl, err := svc.InitClient(operator(ctx, *org), environment, *name)
+		if err != nil {
+			return err
+		}
+		return e.printResult(&c, map[string]string{"client_id": cl.ClientID}, cl.ClientID)
+	})
 }
 
 func (e *env) importLegacy(ctx context.Context, args []string) error {
@@ -148,16 +152,13 @@ func (e *env) importLegacy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := e.open(ctx, &c, service.Config{})
-	if err != nil {
-		return err
-	}
-	defer a.store.Close()
-	n, err := a.svc.ImportLegacy(operator(ctx, *org), environment, *client, keys)
-	if err != nil {
-		return err
-	}
-	return e.printResult(&c, map[string]int{"imported": n}, fmt.Sprintf("%d legacy keys imported", n))
+	return e.withService(ctx, &c, func(svc *service.Service) error {
+		n, err := svc.ImportLegacy(operator(ctx, *org), environment, *client, keys)
+		if err != nil {
+			return err
+		}
+		return e.printResult(&c, map[string]int{"imported": n}, fmt.Sprintf("%d legacy keys imported", n))
+	})
 }
 
 // readLines reads the lines of path, trimmed; blank lines stay (as "") so
@@ -195,15 +196,12 @@ func (e *env) rotateSigningKey(ctx context.Context, args []string) error {
 	if err := parse(e.flags("signing-keys rotate", &c), args); err != nil {
 		return err
 	}
-	a, err := e.open(ctx, &c, service.Config{})
-	if err != nil {
-		return err
-	}
-	defer a.store.Close()
-	kid, err := a.svc.RotateSigningKey(operator(ctx, ""))
-	if err != nil {
-		return err
-	}
-	text := fmt.Sprintf("new signing key %s; running instances pick it up within %s", kid, service.SigningKeyReload)
-	return e.printResult(&c, map[string]string{"kid": kid}, text)
+	return e.withService(ctx, &c, func(svc *service.Service) error {
+		kid, err := svc.RotateSigningKey(operator(ctx, ""))
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("new signing key %s; running instances pick it up within %s", kid, service.SigningKeyReload)
+		return e.printResult(&c, map[string]string{"kid": kid}, text)
+	})
 }

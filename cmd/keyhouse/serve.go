@@ -58,10 +58,10 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	return err
 }
 
-// announce logs where keyhouse listens and, on an empty database, the
-// one-time setup link.
+// announce logs, on an empty database, the one-time setup link, then
+// where keyhouse listens (the last line of start-up, which scripts and
+// tests wait for).
 func (a *app) announce(ctx context.Context, addr string) error {
-	a.logger.Info("keyhouse listening", "addr", addr)
 	link, err := a.svc.EnsureSetupLink(ctx)
 	if err != nil {
 		return fmt.Errorf("setup link: %w", err)
@@ -69,5 +69,6 @@ func (a *app) announce(ctx context.Context, addr string) error {
 	if link != "" {
 		a.logger.Info("first run: open the one-time setup link to create the first organization", "setup_url", link)
 	}
+	a.logger.Info("keyhouse listening", "addr", addr)
 	return nil
 }

@@ -44,10 +44,7 @@ func (s *Service) EnsureSetupLink(ctx context.Context) (string, error) {
 // Setup spends a setup token to create the first organization and its
 // Owner, and returns the Owner's activation link.
 func (s *Service) Setup(ctx context.Context, token, orgName, ownerEmail string) (*CreatedOrg, error) {
-	if err := keyhouse.ValidateName("organization_name", orgName); err != nil {
-		return nil, err
-	}
-	email, err := keyhouse.NormalizeEmail("owner_email", ownerEmail)
+	email, err := validateNewOrg("organization_name", orgName, ownerEmail)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +70,7 @@ func (s *Service) CreateOrganization(ctx context.Context, name, ownerEmail strin
 	if p := keyhouse.PrincipalFromContext(ctx); p == nil || !p.Operator {
 		return nil, keyhouse.Errorf(keyhouse.EFORBIDDEN, "only the operator creates organizations")
 	}
-	if err := keyhouse.ValidateName("name", name); err != nil {
-		return nil, err
-	}
-	email, err := keyhouse.NormalizeEmail("owner_email", ownerEmail)
+	email, err := validateNewOrg("name", name, ownerEmail)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +80,15 @@ func (s *Service) CreateOrganization(ctx context.Context, name, ownerEmail strin
 		return err
 	})
 	return out, err
+}
+
+// validateNewOrg checks a new organization's name (reported as
+// nameField) and its Owner's e-mail, and returns the e-mail normalized.
+func validateNewOrg(nameField, name, ownerEmail string) (string, error) {
+	if err := keyhouse.ValidateName(nameField, name); err != nil {
+		return "", err
+	}
+	return keyhouse.NormalizeEmail("owner_email", ownerEmail)
 }
 
 // createOrg inserts a pending organization with email as its Owner.

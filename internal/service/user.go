@@ -68,9 +68,6 @@ func (s *Service) UpdateUserRoles(ctx context.Context, userID string, roleNames 
 	}
 	var out *keyhouse.Member
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.Lock("org", p.OrgID); err != nil { // the Owner count holds until commit
-			return err
-		}
 		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err
@@ -105,9 +102,6 @@ func (s *Service) RemoveUser(ctx context.Context, userID string) error {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.Lock("org", p.OrgID); err != nil { // the Owner count holds until commit
-			return err
-		}
 		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err
@@ -141,9 +135,6 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (string, err
 	}
 	var url string
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.Lock("org", p.OrgID); err != nil { // the Owner count holds until commit
-			return err
-		}
 		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err
@@ -174,9 +165,13 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (string, err
 	return url, err
 }
 
-// findManagedMember looks a member up in p's organization (404 for anyone
+// findManagedMember locks p's organization, so that its Owner count holds
+// until the transaction ends, looks a member up in it (404 for anyone
 // else), then checks that p may manage users (403).
 func (s *Service) findManagedMember(tx Tx, p *keyhouse.Principal, userID string) (*keyhouse.User, *keyhouse.Membership, error) {
+	if err := tx.Lock("org", p.OrgID); err != nil {
+		return nil, nil, err
+	}
 	u, m, err := findMember(tx, p.OrgID, userID)
 	if err != nil {
 		return nil, nil, err
