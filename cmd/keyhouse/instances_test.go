@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"keyhouse"
 	"keyhouse/internal/keyhousetest"
 	"keyhouse/internal/seal"
 )
@@ -39,18 +40,20 @@ func (in *instance) send(t *testing.T, path, contentType, body string, header ma
 // deletion on one is refused by the other within a second, and intake on
 // both stores every event once.
 func TestSeveralInstances(t *testing.T) {
-	dsn := keyhousetest.PostgresDSN(t)
+	app := "kh_" + strings.ToLower(keyhouse.RandomBase62(10)) // names this test's connections
+	dsn := keyhousetest.PostgresDSN(t) + "&application_name=" + app
 	secret := filepath.Join(t.TempDir(), "keyhouse.secret")
 	if _, _, err := seal.LoadKeyFile(secret, true); err != nil {
 		t.Fatal(err)
 	}
 	var a, b *instance
+	var errA, errB error
 	var wg sync.WaitGroup // start together: migrations must not race
-	wg.Go(func() { a = startServe(t, "--db", dsn, "--secret-file", secret) })
-	wg.Go(func() { b = startServe(t, "--db", dsn, "--secret-file", secret) })
+	wg.Go(func() { a, errA = tryServe(t, "--db", dsn, "--secret-file", secret) })
+	wg.Go(func() { b, errB = tryServe(t, "--db", dsn, "--secret-file", secret) })
 	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
 	}
 
 	// Setup on A, activation on B, sign in on A, the session on B.
@@ -96,29 +99,69 @@ func TestSeveralInstances(t *testing.T) {
 	// Delete on B; A refuses the token it has verified and cached before,
 	// and the key, within a second.
 	b.call(t, sess.Token, "DELETE", keys+"/"+gen.KeyID, map[string]string{"confirm_client_id": client.ClientID}, 204, nil)
-	deadline := time.Now().Add(time.Second)
-	for {
-		status, _ := a.send(t, "/v1/events", "application/json", `{"late":true}`, bearer)
-		if status == 401 {
-			break
-		}
-		if status != 202 || time.Now().After(deadline) {
-			t.Fatalf("A still accepts the deleted key's token after 1 s: %d", status)
-		}
-		accepted++
-		time.Sleep(5 * time.Millisecond)
-	}
+	accepted += waitRefused(t, a, bearer)
 	if status, _ := a.send(t, "/as/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", basic); status != 401 {
 		t.Errorf("A gives the deleted key a token: %d", status)
 	}
 	if n := countEvents(t, dsn, gen.KeyID); n != accepted {
 		t.Errorf("%d events stored, %d accepted", n, accepted)
 	}
+	// Drop both instances' listening connections, then delete a key that
+	// A holds in memory: A reconnects, reloads, and refuses it within 1 s.
+	var gen2 struct{ KeyID, APIKey string }
+	a.call(t, sess.Token, "POST", keys, map[string]string{}, 201, &jsonCase{&gen2})
+	_, body = b.send(t, "/as/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", map[string]string{"Authorization": "Basic " + gen2.APIKey})
+	bearer2 := map[string]string{"Authorization": "Bearer " + regexp.MustCompile(`"access_token":"([^"]+)"`).FindStringSubmatch(body)[1]}
+	if status, _ := a.send(t, "/v1/events", "application/json", `{}`, bearer2); status != 202 {
+		t.Fatalf("intake on A with the second key: %d", status)
+	}
+	if n := terminateListeners(t, dsn, app); n != 2 {
+		t.Fatalf("terminated %d listening connections, want 2", n)
+	}
+	b.call(t, sess.Token, "DELETE", keys+"/"+gen2.KeyID, map[string]string{"confirm_client_id": client.ClientID}, 204, nil)
+	waitRefused(t, a, bearer2)
+
 	for _, in := range []*instance{a, b} {
 		if err := in.stop(); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	}
+}
+
+// waitRefused posts events with bearer to in until it answers 401, and
+// fails if that takes over a second. It returns how many were accepted
+// meanwhile.
+func waitRefused(t *testing.T, in *instance, bearer map[string]string) int {
+	t.Helper()
+	accepted := 0
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
+		status, _ := in.send(t, "/v1/events", "application/json", `{"late":true}`, bearer)
+		if status == 401 {
+			return accepted
+		}
+		if status != 202 || time.Now().After(deadline) {
+			t.Fatalf("the deleted key's token is still accepted after 1 s: %d", status)
+		}
+		accepted++
+	}
+}
+
+// terminateListeners ends the LISTEN connections of application app and
+// returns how many there were.
+func terminateListeners(t *testing.T, dsn, app string) int {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(context.Background(), `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND query LIKE 'LISTEN%'`, app).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // countEvents counts the stored events of a key in the database at dsn.

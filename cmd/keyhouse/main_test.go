@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -45,7 +46,17 @@ type instance struct {
 // startServe runs `keyhouse serve` with args and waits for its address.
 func startServe(t *testing.T, args ...string) *instance {
 	t.Helper()
+	in, err := tryServe(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// tryServe is startServe for goroutines: it reports instead of failing.
+func tryServe(t *testing.T, args ...string) (*instance, error) {
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	log := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
@@ -55,19 +66,16 @@ func startServe(t *testing.T, args ...string) *instance {
 	addr := regexp.MustCompile(`keyhouse listening" addr=(\S+)`)
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := addr.FindStringSubmatch(log.String()); m != nil {
-			inst := &instance{base: "http://" + m[1], log: log, stop: stop}
-			t.Cleanup(func() { cancel() })
-			return inst
+			return &instance{base: "http://" + m[1], log: log, stop: stop}, nil
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("serve exited: %v\n%s", err, log.String())
+			return nil, fmt.Errorf("serve exited: %v\n%s", err, log.String())
 		default:
 		}
 	}
 	cancel()
-	t.Fatalf("serve did not start:\n%s", log.String())
-	return nil
+	return nil, fmt.Errorf("serve did not start:\n%s", log.String())
 }
 
 // call sends a JSON request and decodes a JSON answer into out (if any).

@@ -260,6 +260,15 @@ func TestIntrospection(t *testing.T) {
 	if status, _ := introspect(raw, nil); status != 401 {
 		t.Errorf("without an API key: %d", status)
 	}
+	// A token of a deleted key is inactive, asked by another key.
+	other, _ := f.e.Svc.GenerateKey(f.owner.Ctx, keyhouse.Sandbox, f.client["own"], "")
+	gone := f.token(t, other.APIKey)
+	if err := f.e.Svc.DeleteKey(f.owner.Ctx, keyhouse.Sandbox, f.client["own"], other.KeyID, f.client["own"]); err != nil {
+		t.Fatal(err)
+	}
+	if _, m := introspect(gone, caller); m["active"] != false {
+		t.Errorf("token of a deleted key: %v", m)
+	}
 	f.e.Clock.Add(1200*time.Second + time.Minute)
 	if _, m := introspect(raw, caller); m["active"] != false {
 		t.Errorf("expired token: %v", m)

@@ -35,22 +35,26 @@ type errorBody struct {
 // Internal errors are logged with the correlation id; the caller sees a
 // safe message only.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if oe, ok := errors.AsType[*oauthError](err); ok {
-		writeOAuthError(w, oe)
-		return
-	}
+	oe, isOAuth := errors.AsType[*oauthError](err)
 	code := keyhouse.ErrorCode(err)
 	status, ok := statusOf[code]
-	if !ok {
+	switch {
+	case isOAuth:
+		status = oe.status
+	case !ok:
 		status, code = http.StatusInternalServerError, keyhouse.EINTERNAL
 	}
 	if status >= 500 {
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
 			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
 	}
-	if code == keyhouse.EINVALIDTOKEN {
+	switch {
+	case isOAuth:
+		writeOAuthError(w, oe)
+		return
+	case code == keyhouse.EINVALIDTOKEN:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhouse", error="invalid_token"`)
-	} else if status == http.StatusUnauthorized {
+	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhouse"`)
 	}
 	writeJSON(w, status, errorBody{Code: code, Message: keyhouse.ErrorMessage(err)})

@@ -15,9 +15,14 @@ type oauthError struct {
 	status      int
 	Code        string `json:"error"`
 	Description string `json:"error_description"`
+	cause       error  // logged, never shown
 }
 
+// Error implements the error interface.
 func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
+
+// Unwrap returns the internal cause.
+func (e *oauthError) Unwrap() error { return e.cause }
 
 func badRequest(code, desc string) *oauthError {
 	return &oauthError{status: http.StatusBadRequest, Code: code, Description: desc}
@@ -65,10 +70,15 @@ func (s *Server) clientKey(r *http.Request) (*keyhouse.APIKey, error) {
 	default:
 		return nil, errInvalidClient
 	}
-	if keyhouse.ErrorCode(err) == keyhouse.ECREDENTIALS {
+	switch keyhouse.ErrorCode(err) {
+	case "":
+		return k, nil
+	case keyhouse.ECREDENTIALS:
 		return nil, errInvalidClient
+	case keyhouse.EUNAVAILABLE:
+		return nil, &oauthError{status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "the store is unavailable; retry", cause: err}
 	}
-	return k, err
+	return nil, &oauthError{status: http.StatusInternalServerError, Code: "server_error", Description: "internal error", cause: err}
 }
 
 // handleToken is the OAuth 2.0 client-credentials token endpoint.

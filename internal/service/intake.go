@@ -34,7 +34,10 @@ func newCommitter(store Store, logger *slog.Logger) *committer {
 	return &committer{store: store, logger: logger, queue: make(chan *pending, 4*MaxBatch)}
 }
 
-// submit queues events and waits until they are committed, or ctx ends.
+// submit queues events and waits until they are committed. Once queued,
+// it waits for the committer's answer even if ctx ends: answering "not
+// stored, retry" for events that are then committed would make the
+// client send them twice.
 func (c *committer) submit(ctx context.Context, events []*keyhouse.Event) error {
 	p := &pending{events: events, done: make(chan error, 1)}
 	select {
@@ -42,13 +45,7 @@ func (c *committer) submit(ctx context.Context, events []*keyhouse.Event) error 
 	case <-ctx.Done():
 		return errUnavailable(ctx.Err())
 	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		// The commit may still happen; the caller was not told it did.
-		return errUnavailable(ctx.Err())
-	}
+	return <-p.done
 }
 
 // run commits queued events until ctx ends.

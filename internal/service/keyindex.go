@@ -139,6 +139,11 @@ func (x *keyIndex) add(k *keyhouse.APIKey) {
 func (x *keyIndex) remove(id string, now time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	for old, at := range x.gone { // deletions are rare: the list stays short
+		if now.Sub(at) > goneFor {
+			delete(x.gone, old)
+		}
+	}
 	x.gone[id] = now
 	if r, ok := refOf(id); ok {
 		x.drop(r)

@@ -47,10 +47,13 @@ type Service struct {
 	dummy  string // a password hash to verify against for unknown e-mails
 
 	keys   *keyIndex   // every API key, for the token endpoint
+	absent absentCache // keys the store said lately do not exist
 	keyBox *seal.Box   // seals token-signing keys at rest
-	signer *signer     // the token-signing ring
-	tokens *tokenCache // verified access tokens
-	intake *committer  // group commit of received events
+	// signInBox seals what the console's sign-in steps carry.
+	signInBox *seal.Box
+	signer    *signer     // the token-signing ring
+	tokens    *tokenCache // verified access tokens
+	intake    *committer  // group commit of received events
 	// signing admits as many signatures at once as there are processors,
 	// so that under load each finishes in one go instead of being
 	// preempted among dozens (which stretches the latency tail).
@@ -72,31 +75,27 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 	if cfg.Password == (password.Params{}) {
 		cfg.Password = password.Default
 	}
-	box, err := seal.New(seal.Derive(secret, "totp"))
-	if err != nil {
-		return nil, fmt.Errorf("totp box: %w", err)
-	}
 	dummy, err := password.Hash(keyhouse.RandomBase62(20), cfg.Password)
 	if err != nil {
 		return nil, fmt.Errorf("dummy hash: %w", err)
-	}
-	keyBox, err := seal.New(seal.Derive(secret, "signing-key"))
-	if err != nil {
-		return nil, fmt.Errorf("signing key box: %w", err)
 	}
 	s := &Service{
 		store:   store,
 		cfg:     cfg,
 		hasher:  apikey.NewHasher(seal.Derive(secret, "api-key")),
-		totp:    box,
 		dummy:   dummy,
 		usage:   newUsage(store, cfg.Logger),
 		keys:    newKeyIndex(),
-		keyBox:  keyBox,
 		signer:  &signer{ring: token.NewRing()},
 		tokens:  newTokenCache(),
 		intake:  newCommitter(store, cfg.Logger),
 		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
+	}
+	// One key per purpose, each derived from the server secret.
+	for label, box := range map[string]**seal.Box{"totp": &s.totp, "signing-key": &s.keyBox, "console-sign-in": &s.signInBox} {
+		if *box, err = seal.New(seal.Derive(secret, label)); err != nil {
+			return nil, fmt.Errorf("%s box: %w", label, err)
+		}
 	}
 	return s, nil
 }

@@ -77,13 +77,13 @@ const signInStateTTL = 10 * time.Minute
 // never the password. It is good for 10 minutes.
 func (s *Service) SealSignIn(req SignInRequest) string {
 	b, _ := json.Marshal(signInState{Email: req.Email, Password: req.Password, OTP: req.OTP, Expires: s.now().Add(signInStateTTL)})
-	return s.totp.Seal(b, "console-sign-in")
+	return s.signInBox.Seal(b, "console-sign-in")
 }
 
 // OpenSignIn opens a sealed sign-in state; false when it is not one, or
 // has expired.
 func (s *Service) OpenSignIn(sealed string) (SignInRequest, bool) {
-	b, err := s.totp.Open(sealed, "console-sign-in")
+	b, err := s.signInBox.Open(sealed, "console-sign-in")
 	var st signInState
 	if err != nil || json.Unmarshal(b, &st) != nil || !s.now().Before(st.Expires) {
 		return SignInRequest{}, false

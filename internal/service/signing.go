@@ -99,7 +99,10 @@ func (s *Service) reloadRing(ctx context.Context) error {
 		}
 		k := token.Key{ID: sk.ID, Private: priv, CreatedAt: sk.CreatedAt}
 		if sk.RetiredAt != nil {
-			k.RetiredAt = *sk.RetiredAt
+			// Other instances may sign with the key until their next
+			// reload: its last tokens, and so its place in the JWKS, run
+			// that much later than its retirement.
+			k.RetiredAt = sk.RetiredAt.Add(SigningKeyReload)
 		}
 		keys = append(keys, k)
 	}

@@ -94,11 +94,13 @@ func (s *Service) countAttempt(ctx context.Context, keys []string) error {
 // refundAttempt takes back a successful attempt: the account starts
 // afresh; the IP, which others may share, loses this one failure only.
 func (s *Service) refundAttempt(tx Tx, keys []string) error {
+	for _, k := range keys { // in countAttempt's order: no deadlock between them
+		if err := tx.Lock("throttle", k); err != nil {
+			return err
+		}
+	}
 	if err := tx.DeleteThrottle(keys[0]); err != nil {
 		return fmt.Errorf("reset throttle: %w", err)
-	}
-	if err := tx.Lock("throttle", keys[1]); err != nil {
-		return err
 	}
 	t, err := tx.FindThrottle(keys[1])
 	if err != nil {

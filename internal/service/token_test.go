@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"keyhouse"
+	"keyhouse/internal/apikey"
 	"keyhouse/internal/keyhousetest"
 	"keyhouse/internal/service"
 	"keyhouse/internal/token"
@@ -60,8 +61,13 @@ func TestSigningKeyRotation(t *testing.T) {
 			t.Errorf("%s after rotation: %v", name, err)
 		}
 	}
-	// Once the old key's last token has expired, it leaves the JWKS.
-	e.Clock.Add(token.Lifetime + token.Leeway + time.Second)
+	// Once the old key's last token has expired (counting the time other
+	// instances may still sign with it), it leaves the JWKS.
+	e.Clock.Add(token.Lifetime + token.Leeway)
+	if kids := jwksKids(t, e); len(kids) != 2 {
+		t.Fatalf("JWKS while another instance may still have signed with the old key: %v", kids)
+	}
+	e.Clock.Add(service.SigningKeyReload + time.Second)
 	if kids := jwksKids(t, e); len(kids) != 1 || kids[0] != kid {
 		t.Fatalf("JWKS after the old tokens expired: %v, want [%s]", kids, kid)
 	}
@@ -141,6 +147,15 @@ func TestKeyChecksWithoutTheStore(t *testing.T) {
 	}
 	if store.lookups != 0 {
 		t.Errorf("%d key look-ups reached the store, want 0", store.lookups)
+	}
+	// A made-up key of valid form asks the store once, then not for a while.
+	madeUp := apikey.Generate(keyhouse.Sandbox)
+	for range 3 {
+		_, err := svc.AuthenticateBasic(context.Background(), madeUp.APIKey())
+		keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
+	}
+	if store.lookups != 1 {
+		t.Errorf("%d look-ups for a made-up key, want 1", store.lookups)
 	}
 }
 

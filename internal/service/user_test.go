@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -351,6 +352,38 @@ func TestOrganizationActivatesWithAnyOfItsOwnerLinks(t *testing.T) {
 	for _, o := range orgs {
 		if o.State != keyhouse.OrgActive {
 			t.Errorf("%s is %s after its Owner activated", o.Name, o.State)
+		}
+	}
+}
+
+// TestConcurrentSignIns: a right and wrong sign-ins of one account from
+// one address at the same moment all get an answer about credentials,
+// never a store failure (on PostgreSQL their locks must not deadlock).
+func TestConcurrentSignIns(t *testing.T) {
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	ctx := keyhouse.NewContextWithRequest(context.Background(), keyhouse.RequestInfo{IP: "192.0.2.77"})
+	for round := range 50 {
+		e.Clock.Add(time.Hour) // outwait every lock of the round before
+		good := service.SignInRequest{Email: owner.Email, Password: keyhousetest.Password, OTP: e.Code(t, owner.Secret)}
+		bad := service.SignInRequest{Email: owner.Email, Password: "Wrong-password-1"}
+		errs := make(chan error, 8)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			req := bad
+			if i == 0 {
+				req = good
+			}
+			wg.Go(func() { _, err := e.Svc.SignIn(ctx, req); errs <- err })
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			switch keyhouse.ErrorCode(err) {
+			case "", keyhouse.ECREDENTIALS, keyhouse.ETHROTTLED:
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
 		}
 	}
 }

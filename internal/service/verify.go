@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"keyhouse"
 	"keyhouse/internal/apikey"
@@ -51,17 +53,20 @@ func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyho
 	return k, nil
 }
 
-// lookupKey returns the key a credential names.
+// lookupKey returns the key a credential names: from the index, else from
+// the store, unless the store said lately that there is no such key.
 func (s *Service) lookupKey(ctx context.Context, c apikey.Credential, hash []byte) (*keyhouse.APIKey, error) {
-	var k *keyhouse.APIKey
+	name := c.KeyID
 	if c.Legacy {
-		k = s.keys.getLegacy(hash)
-	} else {
-		k = s.keys.get(c.KeyID)
+		name = "legacy:" + string(hash)
 	}
-	if k != nil {
+	if k := s.indexed(c, hash); k != nil {
 		return k, nil
 	}
+	if s.absent.has(name, s.now()) {
+		return nil, errBadKey
+	}
+	var k *keyhouse.APIKey
 	var err error
 	if c.Legacy {
 		k, err = s.store.FindKeyByHash(ctx, hash)
@@ -69,10 +74,51 @@ func (s *Service) lookupKey(ctx context.Context, c apikey.Credential, hash []byt
 		k, err = s.store.FindKey(ctx, c.KeyID)
 	}
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+		s.absent.add(name, s.now())
 		return nil, errBadKey
 	} else if err != nil {
 		return nil, err
 	}
 	s.keys.put(k)
 	return k, nil
+}
+
+// indexed returns the key of c from the in-memory index, or nil.
+func (s *Service) indexed(c apikey.Credential, hash []byte) *keyhouse.APIKey {
+	if c.Legacy {
+		return s.keys.getLegacy(hash)
+	}
+	return s.keys.get(c.KeyID)
+}
+
+// absentCache remembers for a few seconds the keys the store said do not
+// exist, so that a stream of made-up credentials (a key id with a valid
+// checksum is easy to make) costs a map look-up, not a query each. A key
+// created by another instance is never in it: its id was unknown until
+// then.
+type absentCache struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+// absentFor is how long a miss is trusted; absentMax bounds the cache.
+const (
+	absentFor = 10 * time.Second
+	absentMax = 100_000
+)
+
+func (a *absentCache) has(name string, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	at, ok := a.seen[name]
+	return ok && now.Sub(at) < absentFor
+}
+
+func (a *absentCache) add(name string, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen == nil || len(a.seen) >= absentMax {
+		a.seen = make(map[string]time.Time)
+	}
+	a.seen[name] = now
 }

@@ -25,11 +25,14 @@ func (s *Store) WatchKeyDeletions(ctx context.Context, deleted func(keyID string
 	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.listen(ctx, deleted, resync)
+		listened, err := s.listen(ctx, deleted, resync)
 		if ctx.Err() != nil {
 			return
 		}
 		failed(err)
+		if listened { // the connection had worked: try again soon
+			backoff = 100 * time.Millisecond
+		}
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -39,21 +42,24 @@ func (s *Store) WatchKeyDeletions(ctx context.Context, deleted func(keyID string
 	}
 }
 
-// listen holds one LISTEN connection until it fails or ctx ends.
-func (s *Store) listen(ctx context.Context, deleted func(string), resync func()) error {
+// listen holds one LISTEN connection until it fails or ctx ends, and
+// reports whether it got as far as listening. A connection that dies
+// silently is found by TCP keep-alive (pgx dials with Go's default);
+// meanwhile the periodic full reload of the key index is the safety net.
+func (s *Store) listen(ctx context.Context, deleted func(string), resync func()) (bool, error) {
 	conn, err := pgx.Connect(ctx, s.dsn)
 	if err != nil {
-		return translate("listen", "notification", err)
+		return false, translate("listen", "notification", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+keyDeletedChannel); err != nil {
-		return translate("listen", "notification", err)
+		return false, translate("listen", "notification", err)
 	}
 	resync()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return translate("wait for notification", "notification", err)
+			return true, translate("wait for notification", "notification", err)
 		}
 		deleted(n.Payload)
 	}

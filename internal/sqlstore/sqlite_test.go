@@ -39,8 +39,13 @@ func TestOpenSQLiteDSNs(t *testing.T) {
 			}
 			defer s.Close()
 			var mode string
-			var fk, timeout int
+			var fk, timeout, sync int
 			db := s.DB()
+			// FULL (2): a commit is on disk before it returns; the intake's
+			// 202 depends on it.
+			if err := db.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 2 {
+				t.Errorf("synchronous = %d, %v; want 2 (FULL)", sync, err)
+			}
 			if err := db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 				t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 			}

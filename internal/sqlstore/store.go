@@ -56,15 +56,34 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if d == Postgres {
 		s.dsn = name
 	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, translate("open database", "database", err)
-	}
-	if err := s.Migrate(ctx); err != nil {
+	if err := s.start(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// start connects and migrates. Processes that open a new SQLite file at
+// the same moment can meet SQLITE_BUSY while one of them switches it to
+// WAL, which SQLite does not wait for: a few short retries get past it.
+func (s *Store) start(ctx context.Context) error {
+	var err error
+	for attempt := range 10 {
+		if err = s.db.PingContext(ctx); err != nil {
+			err = translate("open database", "database", err)
+		} else if err = s.Migrate(ctx); err == nil {
+			return nil
+		}
+		if s.d != SQLite || keyhouse.ErrorCode(err) != keyhouse.EUNAVAILABLE {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+		case <-ctx.Done():
+			return err
+		}
+	}
+	return err
 }
 
 // New returns a Store over db, a database of dialect d. It applies no
