@@ -36,18 +36,7 @@ type errorBody struct {
 // safe message only.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	oe, isOAuth := errors.AsType[*oauthError](err)
-	code := keyhouse.ErrorCode(err)
-	status, ok := statusOf[code]
-	switch {
-	case isOAuth:
-		status = oe.status
-	case !ok:
-		status, code = http.StatusInternalServerError, keyhouse.EINTERNAL
-	}
-	if status >= 500 {
-		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
-			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
-	}
+	status, code := s.statusFor(w, r, err)
 	switch {
 	case isOAuth:
 		writeOAuthError(w, oe)
@@ -58,6 +47,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhouse"`)
 	}
 	writeJSON(w, status, errorBody{Code: code, Message: keyhouse.ErrorMessage(err)})
+}
+
+// statusFor returns the HTTP status and error code of err, logging it
+// with the correlation id when it is the server's fault (5xx).
+func (s *Server) statusFor(w http.ResponseWriter, r *http.Request, err error) (int, string) {
+	code := keyhouse.ErrorCode(err)
+	status, ok := statusOf[code]
+	if oe, isOAuth := errors.AsType[*oauthError](err); isOAuth {
+		status = oe.status
+	} else if !ok {
+		status, code = http.StatusInternalServerError, keyhouse.EINTERNAL
+	}
+	if status >= 500 {
+		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
+			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
+	}
+	return status, code
 }
 
 // logError logs an error that happened after the response was started.

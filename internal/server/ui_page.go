@@ -109,14 +109,7 @@ func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, err erro
 		s.toLogin(w, r, "ended")
 		return
 	}
-	status, ok := statusOf[code]
-	if !ok {
-		status, code = http.StatusInternalServerError, keyhouse.EINTERNAL
-	}
-	if status >= 500 {
-		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
-			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
-	}
+	status, _ := s.statusFor(w, r, err)
 	v := errorView{Status: status, Message: keyhouse.ErrorMessage(err)}
 	switch status {
 	case http.StatusForbidden:
