@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	fs := e.flags("serve", &c)
 	addr := fs.String("addr", e.def("addr", defaultAddr), "address to listen on")
 	mfa := fs.String("mfa", e.def("mfa", "required"), "TOTP at sign-in: required or optional")
+	rateText := fs.String("intake-rate", e.def("intake-rate", "0"), "intake requests a second allowed per API key, in bursts of up to twice that (0: no limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,7 +34,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + ln.Addr().String()
 	}
-	cfg := service.Config{MFAOptional: *mfa == "optional"}
+	rate, err := strconv.ParseFloat(*rateText, 64)
+	if err != nil || rate < 0 {
+		return fmt.Errorf("--intake-rate: must be a number, 0 (no limit) or more")
+	}
+	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate}
 	if _, sqlite := sqlitePath(c.DB); !sqlite {
 		cfg.ReloadKeys = time.Minute // other instances change the keys too
 	}

@@ -45,10 +45,11 @@ var Secret = []byte("0123456789abcdef0123456789abcdef")
 // the real one.
 var Cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
 
-// New returns an Env on a fresh database (see OpenStore).
-func New(tb testing.TB) *Env {
+// New returns an Env on a fresh database (see OpenStore); options change
+// the service's configuration.
+func New(tb testing.TB, options ...func(*service.Config)) *Env {
 	tb.Helper()
-	return newEnv(tb, OpenStore(tb))
+	return newEnv(tb, OpenStore(tb), options...)
 }
 
 // NewOn returns an Env on the database at dsn, already made for the test
@@ -63,13 +64,17 @@ func NewOn(tb testing.TB, dsn string) *Env {
 	return newEnv(tb, store)
 }
 
-func newEnv(tb testing.TB, store *sqlstore.Store) *Env {
+func newEnv(tb testing.TB, store *sqlstore.Store, options ...func(*service.Config)) *Env {
 	e := &Env{Store: store, Clock: &Clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}}
 	var err error
-	e.Svc, err = service.New(store, Secret, service.Config{
+	cfg := service.Config{
 		BaseURL: "http://kh.test", Password: Cheap, Now: e.Clock.Now,
 		OnKeyDeleted: func(id string) { e.Deleted = append(e.Deleted, id) },
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	e.Svc, err = service.New(store, Secret, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,11 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"keyhouse"
+	"keyhouse/internal/keyhousetest"
+	"keyhouse/internal/server"
+	"keyhouse/internal/service"
 )
 
 const ndjson = "application/x-ndjson"
@@ -176,5 +183,35 @@ func TestConcurrentIntake(t *testing.T) {
 	}
 	if n := f.countEvents(t, f.key.KeyID); n != accepted {
 		t.Errorf("%d events stored, %d accepted", n, accepted)
+	}
+}
+
+// TestIntakeRateLimit: a key over its rate gets 429 with the error JSON,
+// and another key is not slowed by it.
+func TestIntakeRateLimit(t *testing.T) {
+	e := keyhousetest.New(t, func(c *service.Config) { c.IntakeRate = 1 }) // bursts of 2
+	e.Run(t)
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
+	srv := httptest.NewServer(server.New(e.Svc, slog.New(slog.DiscardHandler), false))
+	t.Cleanup(srv.Close)
+	f := &dataFixture{fixture: &fixture{e: e, srv: srv}}
+	send := func(apiKey string) (int, string) {
+		status, _, body := f.post(t, "/v1/events", "application/json", `{}`, map[string]string{"Authorization": "Bearer " + f.token(t, apiKey)})
+		return status, body
+	}
+	a, _ := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+	b, _ := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+	for i, want := range []int{202, 202, 429} {
+		if status, body := send(a.APIKey); status != want || (want == 429 && !strings.Contains(body, `"code":"throttled"`)) {
+			t.Fatalf("request %d: %d %s, want %d", i+1, status, body, want)
+		}
+	}
+	if status, _ := send(b.APIKey); status != 202 {
+		t.Errorf("another key: %d", status)
+	}
+	e.Clock.Add(time.Second) // one token back
+	if status, _ := send(a.APIKey); status != 202 {
+		t.Errorf("a second later: %d", status)
 	}
 }

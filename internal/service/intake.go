@@ -107,9 +107,13 @@ func errUnavailable(cause error) error {
 }
 
 // Ingest stores the events (JSON objects) sent under a grant and returns
-// their ids once they are durably committed.
+// their ids once they are durably committed; ETHROTTLED when the key is
+// over Config.IntakeRate.
 func (s *Service) Ingest(ctx context.Context, g *Grant, payloads [][]byte) ([]string, error) {
 	now := s.now()
+	if err := s.limiter.allow(g.KeyID, now); err != nil {
+		return nil, err
+	}
 	events := make([]*keyhouse.Event, len(payloads))
 	ids := make([]string, len(payloads))
 	for i, p := range payloads {

@@ -32,6 +32,9 @@ type Config struct {
 	// store, the safety net under other instances' deletion notices; 0
 	// never, for a database that only this process changes (SQLite).
 	ReloadKeys time.Duration
+	// IntakeRate limits each API key to this many intake requests a
+	// second on average (bursts of twice that); 0, no limit.
+	IntakeRate float64
 	// OnKeyDeleted, when set, runs after a key deletion has committed and
 	// before the deleting call returns: the data plane's revocation hook.
 	OnKeyDeleted func(keyID string)
@@ -58,6 +61,7 @@ type Service struct {
 	// so that under load each finishes in one go instead of being
 	// preempted among dozens (which stretches the latency tail).
 	signing chan struct{}
+	limiter *rateLimiter // the intake's per-key rate limit
 }
 
 // New returns a Service on store. secret is the server secret: it keys the
@@ -90,6 +94,7 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 		tokens:  newTokenCache(),
 		intake:  newCommitter(store, cfg.Logger),
 		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		limiter: &rateLimiter{rate: cfg.IntakeRate},
 	}
 	// One key per purpose, each derived from the server secret.
 	for label, box := range map[string]**seal.Box{"totp": &s.totp, "signing-key": &s.keyBox, "console-sign-in": &s.signInBox} {
