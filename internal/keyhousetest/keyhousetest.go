@@ -6,6 +6,7 @@ package keyhousetest
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ func newEnv(tb testing.TB, store *sqlstore.Store, options ...func(*service.Confi
 	e := &Env{Store: store, Clock: &Clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}}
 	var err error
 	cfg := service.Config{
-		BaseURL: "http://kh.test", Password: Cheap, Now: e.Clock.Now,
+		BaseURL: "http://kh.test", Password: Cheap, Now: e.Clock.Now, Logger: slog.New(slog.DiscardHandler),
 		OnKeyDeleted: func(id string) { e.Deleted = append(e.Deleted, id) },
 	}
 	for _, o := range options {

@@ -54,6 +54,15 @@ func (s *Service) newActivationLink(tx Tx, orgID, userID string) (string, error)
 	return s.cfg.BaseURL + "/activate?token=" + token, nil
 }
 
+// logLink writes an activation link to the log, as SPEC §2 allows: with
+// no SMTP server, the log is how an operator receives it (the caller gets
+// it in the answer too). The token is single-use and expires.
+func (s *Service) logLink(email, url string) {
+	if url != "" {
+		s.cfg.Logger.Info("activation link (no SMTP server configured)", "email", email, "activation_url", url)
+	}
+}
+
 // findMember returns a user and its membership in orgID; ENOTFOUND when
 // the user is not a member there.
 func findMember(tx Tx, orgID, userID string) (*keyhouse.User, *keyhouse.Membership, error) {

@@ -61,7 +61,11 @@ func (s *Service) Setup(ctx context.Context, token, orgName, ownerEmail string) 
 		out, err = s.createOrg(ctx, tx, orgName, email)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	s.logLink(email, out.ActivationURL)
+	return out, nil
 }
 
 // CreateOrganization creates a pending organization and an activation link
@@ -79,7 +83,11 @@ func (s *Service) CreateOrganization(ctx context.Context, name, ownerEmail strin
 		out, err = s.createOrg(ctx, tx, name, email)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	s.logLink(email, out.ActivationURL)
+	return out, nil
 }
 
 // validateNewOrg checks a new organization's name (reported as

@@ -57,7 +57,11 @@ func (s *Service) InviteUser(ctx context.Context, email string, roleNames []stri
 		out = &Invited{Member: keyhouse.Member{ID: u.ID, Email: u.Email, Roles: roles, Status: u.Status, CreatedAt: u.CreatedAt}, ActivationURL: url}
 		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserInvited, u.Email)
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	s.logLink(out.Email, out.ActivationURL)
+	return out, nil
 }
 
 // UpdateUserRoles replaces a member's roles.
@@ -133,12 +137,13 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (string, err
 	if err != nil {
 		return "", err
 	}
-	var url string
+	var url, email string
 	err = s.store.Update(ctx, func(tx Tx) error {
 		u, m, err := s.findManagedMember(tx, p, userID)
 		if err != nil {
 			return err
 		}
+		email = u.Email
 		if err := checkOwnerGrant(p, m.Roles, nil); err != nil {
 			return err
 		}
@@ -162,7 +167,11 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (string, err
 		}
 		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserPasswordReset, u.Email)
 	})
-	return url, err
+	if err != nil {
+		return "", err
+	}
+	s.logLink(email, url)
+	return url, nil
 }
 
 // findManagedMember locks p's organization, so that its Owner count holds
