@@ -274,16 +274,22 @@ type SigningKey struct {
 	RetiredAt *time.Time
 }
 
-// NewEventID returns an event id that sorts by receive time: "evt_", the
+// NewEventIDs returns n event ids that sort by receive time: "evt_", the
 // time in microseconds as 11 base62 digits, then 12 random characters.
 // Ids that grow with time append to the end of the store's index instead
-// of landing at random places in it.
-func NewEventID(t time.Time) string {
+// of landing at random places in it. The random parts of all n come from
+// one read of crypto/rand.
+func NewEventIDs(t time.Time, n int) []string {
 	var ts [11]byte
-	n := uint64(t.UnixMicro())
+	m := uint64(t.UnixMicro())
 	for i := len(ts) - 1; i >= 0; i-- {
-		ts[i] = base62[n%62]
-		n /= 62
+		ts[i] = base62[m%62]
+		m /= 62
 	}
-	return "evt_" + string(ts[:]) + RandomBase62(12)
+	prefix, random := "evt_"+string(ts[:]), RandomBase62(12*n)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = prefix + random[12*i:12*i+12]
+	}
+	return ids
 }

@@ -93,12 +93,20 @@ func TestRandomBase62(t *testing.T) {
 
 func TestNewEventIDSortsByTime(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
-	prev := keyhouse.NewEventID(t0)
+	prev := keyhouse.NewEventIDs(t0, 1)[0]
 	for i := 1; i < 1000; i++ {
-		id := keyhouse.NewEventID(t0.Add(time.Duration(i*i) * time.Microsecond))
+		id := keyhouse.NewEventIDs(t0.Add(time.Duration(i*i)*time.Microsecond), 1)[0]
 		if len(id) != 27 || id <= prev {
 			t.Fatalf("id %q after %q", id, prev)
 		}
 		prev = id
+	}
+	batch := keyhouse.NewEventIDs(t0, 100)
+	seen := map[string]bool{}
+	for _, id := range batch {
+		if len(id) != 27 || id[:15] != batch[0][:15] || seen[id] {
+			t.Fatalf("batch id %q", id)
+		}
+		seen[id] = true
 	}
 }

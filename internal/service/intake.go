@@ -115,9 +115,8 @@ func (s *Service) Ingest(ctx context.Context, g *Grant, payloads [][]byte) ([]st
 		return nil, err
 	}
 	events := make([]*keyhouse.Event, len(payloads))
-	ids := make([]string, len(payloads))
+	ids := keyhouse.NewEventIDs(now, len(payloads))
 	for i, p := range payloads {
-		ids[i] = keyhouse.NewEventID(now)
 		events[i] = &keyhouse.Event{
 			ID: ids[i], OrgID: g.OrgID, Environment: g.Env, ClientID: g.ClientID,
 			KeyID: g.KeyID, ReceivedAt: now, Payload: p,
