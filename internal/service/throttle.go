@@ -72,7 +72,7 @@ func (s *Service) countAttempt(ctx context.Context, keys []string) error {
 				return fmt.Errorf("find throttle: %w", err)
 			}
 			if now.Before(t.LockedUntil) {
-				return keyhouse.Errorf(keyhouse.ETHROTTLED, "too many failed sign-ins; try again in %s", t.LockedUntil.Sub(now).Round(time.Second))
+				return keyhouse.Errorf(keyhouse.ETHROTTLED, "too many failed sign-ins; try again in %s", max(time.Second, t.LockedUntil.Sub(now).Round(time.Second)))
 			}
 			ts[i] = t
 		}
