@@ -93,14 +93,8 @@ func (r *runner) measure(ctx context.Context, sc scenario, t *target, keys, conn
 	var before int64
 	if checked {
 		var err error
-		if before, err = settledCount(ctx, t.DB); err != nil {
-			return nil, fmt.Errorf("%s: count events: %w", name, err)
-		}
-		if r.cfg.CheckIDs {
-			w.IDsDir = filepath.Join(r.dir, name)
-			if err := os.MkdirAll(w.IDsDir, 0o700); err != nil {
-				return nil, err
-			}
+		if before, w.IDsDir, err = r.prepareCheck(ctx, t, name); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	w.Name, w.Duration = name, r.cfg.Duration
@@ -109,34 +103,65 @@ func (r *runner) measure(ctx context.Context, sc scenario, t *target, keys, conn
 	}
 	pid := t.Proc.pid()
 	resetPeakRSS(pid)
-	cpu0, err1 := cpuTime(pid)
-	busy0, err2 := machineBusy()
-	if err := firstErr(err1, err2); err != nil {
+	start, err := sampleUsage(pid)
+	if err != nil {
 		return nil, fmt.Errorf("%s: server cpu: %w", name, err)
 	}
 	out, wrkCPU, err := runWrk(ctx, w)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	cpu1, err1 := cpuTime(pid)
-	busy1, err2 := machineBusy()
-	rss, err3 := peakRSS(pid)
-	if err := firstErr(err1, err2, err3); err != nil {
+	end, err := sampleUsage(pid)
+	if err != nil {
 		return nil, fmt.Errorf("%s: server usage: %w", name, err)
 	}
 	out.derive(expectOf(sc, t), sc.Events)
 	res := newResult(sc, t, keys, conns, out)
-	res.ServerCPU, res.PeakRSSMB, res.WrkCPU = (cpu1 - cpu0).Seconds(), float64(rss)/(1<<20), wrkCPU.Seconds()
-	res.OtherCPU = max(0, (busy1-busy0).Seconds()-res.ServerCPU-res.WrkCPU)
-	if res.Requests > 0 {
-		res.CPUPerRequestUS = float64(cpu1-cpu0) / float64(time.Microsecond) / float64(res.Requests)
-	}
+	res.addUsage(start, end, wrkCPU)
 	if checked {
 		if res.Check, err = r.checkEvents(ctx, t.DB, before, out, sc, conns, w.IDsDir); err != nil {
 			return nil, fmt.Errorf("%s: events check: %w", name, err)
 		}
 	}
 	return res, nil
+}
+
+// prepareCheck counts the events stored before a run and, with
+// -check-ids, makes the folder where wrk writes the acknowledged ids.
+func (r *runner) prepareCheck(ctx context.Context, t *target, name string) (int64, string, error) {
+	before, err := settledCount(ctx, t.DB)
+	if err != nil {
+		return 0, "", fmt.Errorf("count events: %w", err)
+	}
+	if !r.cfg.CheckIDs {
+		return before, "", nil
+	}
+	dir := filepath.Join(r.dir, name)
+	return before, dir, os.MkdirAll(dir, 0o700)
+}
+
+// usageSample is the server's CPU time, the machine's busy time and the
+// server's peak RSS at one moment.
+type usageSample struct {
+	cpu, busy time.Duration
+	rss       int64
+}
+
+// sampleUsage reads a usage sample of the process pid.
+func sampleUsage(pid int) (usageSample, error) {
+	cpu, err1 := cpuTime(pid)
+	busy, err2 := machineBusy()
+	rss, err3 := peakRSS(pid)
+	return usageSample{cpu: cpu, busy: busy, rss: rss}, firstErr(err1, err2, err3)
+}
+
+// addUsage fills the server and machine figures of res from two samples.
+func (res *result) addUsage(start, end usageSample, wrkCPU time.Duration) {
+	res.ServerCPU, res.PeakRSSMB, res.WrkCPU = (end.cpu - start.cpu).Seconds(), float64(end.rss)/(1<<20), wrkCPU.Seconds()
+	res.OtherCPU = max(0, (end.busy-start.busy).Seconds()-res.ServerCPU-res.WrkCPU)
+	if res.Requests > 0 {
+		res.CPUPerRequestUS = float64(end.cpu-start.cpu) / float64(time.Microsecond) / float64(res.Requests)
+	}
 }
 
 // firstErr returns the first non-nil error.
