@@ -81,28 +81,27 @@ func (s *Service) newSigningKey(tx Tx) (string, error) {
 
 // reloadRing replaces the ring's keys with the database's.
 func (s *Service) reloadRing(ctx context.Context) error {
+	return s.reloadRingAfter(ctx, time.Time{})
+}
+
+// reloadRingAfter reloads the ring unless it was reloaded after since
+// (the zero time: always): requests that meet the same unknown kid
+// together share one reload.
+func (s *Service) reloadRingAfter(ctx context.Context, since time.Time) error {
 	s.signer.mu.Lock()
 	defer s.signer.mu.Unlock()
+	if !since.IsZero() && s.signer.last.After(since) {
+		return nil
+	}
 	stored, err := s.store.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("list signing keys: %w", err)
 	}
 	keys := make([]token.Key, 0, len(stored))
 	for _, sk := range stored {
-		der, err := s.keyBox.Open(sk.SealedKey, sk.ID)
+		k, err := s.openSigningKey(sk)
 		if err != nil {
-			return fmt.Errorf("open signing key %s (is this the server secret it was made with?): %w", sk.ID, err)
-		}
-		priv, err := token.ParsePrivate(der)
-		if err != nil {
-			return fmt.Errorf("parse signing key %s: %w", sk.ID, err)
-		}
-		k := token.Key{ID: sk.ID, Private: priv, CreatedAt: sk.CreatedAt}
-		if sk.RetiredAt != nil {
-			// Other instances may sign with the key until their next
-			// reload: its last tokens, and so its place in the JWKS, run
-			// that much later than its retirement.
-			k.RetiredAt = sk.RetiredAt.Add(SigningKeyReload)
+			return err
 		}
 		keys = append(keys, k)
 	}
@@ -113,16 +112,48 @@ func (s *Service) reloadRing(ctx context.Context) error {
 	return nil
 }
 
-// reloadRingSoon reloads the ring for an unknown kid, at most once a
-// second, and reports whether it did.
-func (s *Service) reloadRingSoon(ctx context.Context) bool {
-	s.signer.mu.Lock()
-	recent := time.Since(s.signer.last) < time.Second
-	s.signer.mu.Unlock()
-	if recent {
-		return false
+// openSigningKey unseals a stored signing key.
+func (s *Service) openSigningKey(sk *keyhouse.SigningKey) (token.Key, error) {
+	der, err := s.keyBox.Open(sk.SealedKey, sk.ID)
+	if err != nil {
+		return token.Key{}, fmt.Errorf("open signing key %s (is this the server secret it was made with?): %w", sk.ID, err)
 	}
-	if err := s.reloadRing(ctx); err != nil {
+	priv, err := token.ParsePrivate(der)
+	if err != nil {
+		return token.Key{}, fmt.Errorf("parse signing key %s: %w", sk.ID, err)
+	}
+	k := token.Key{ID: sk.ID, Private: priv, CreatedAt: sk.CreatedAt}
+	if sk.RetiredAt != nil {
+		// Other instances may sign with the key until their next reload:
+		// its last tokens, and so its place in the JWKS, run that much
+		// later than its retirement.
+		k.RetiredAt = sk.RetiredAt.Add(SigningKeyReload)
+	}
+	return k, nil
+}
+
+// ringReloadGap is the least time between two reloads for unknown kids:
+// made-up kids cost at most ten small queries a second.
+const ringReloadGap = 100 * time.Millisecond
+
+// reloadRingSoon reloads the ring for an unknown kid, waiting first if the
+// last reload is under ringReloadGap old, and reports whether the ring is
+// now fresher than the request. A kid made by another instance a moment
+// ago (two instances starting together each make a first key) is thus
+// found after at most ringReloadGap.
+func (s *Service) reloadRingSoon(ctx context.Context) bool {
+	asked := time.Now()
+	s.signer.mu.Lock()
+	wait := ringReloadGap - time.Since(s.signer.last)
+	s.signer.mu.Unlock()
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if err := s.reloadRingAfter(ctx, asked); err != nil {
 		s.cfg.Logger.Warn("reload signing keys", "err", err)
 		return false
 	}

@@ -187,9 +187,7 @@ func TestStoreOutageIsNotRevocation(t *testing.T) {
 	}
 	owner := e.NewOrg(t, "acme")
 	c := e.NewClient(t, owner)
-	gen, _ := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "") // after other loaded its index
-	k, _ := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey)
-	tok, _ := e.Svc.IssueToken(k, service.ScopeIntegration)
+	tok := issue(t, e, owner, c.ClientID) // after other loaded its index
 
 	store.down = true
 	_, err = other.VerifyToken(context.Background(), tok.AccessToken)
@@ -197,5 +195,48 @@ func TestStoreOutageIsNotRevocation(t *testing.T) {
 	store.down = false
 	if _, err := other.VerifyToken(context.Background(), tok.AccessToken); err != nil {
 		t.Fatalf("after the outage: %v", err)
+	}
+}
+
+// issue generates a key for clientID and returns a token issued for it.
+func issue(t *testing.T, e *keyhousetest.Env, owner *keyhousetest.User, clientID string) *service.IssuedToken {
+	t.Helper()
+	gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, clientID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.Svc.IssueToken(k, service.ScopeIntegration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// TestNewSigningKeyOfAnotherInstance: a token signed by a key another
+// instance made a moment ago (as two instances starting together on a new
+// database each make one) verifies at once, the ring being reloaded for
+// its unknown kid.
+func TestNewSigningKeyOfAnotherInstance(t *testing.T) {
+	e := keyhousetest.New(t)
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
+	other, err := service.New(e.Store, keyhousetest.Secret, service.Config{Password: keyhousetest.Cheap, Now: e.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The other instance makes a new key; this one has just loaded its ring.
+	if _, err := e.Svc.RotateSigningKey(keyhousetest.Operator("")); err != nil {
+		t.Fatal(err)
+	}
+	tok := issue(t, e, owner, c.ClientID)
+	if _, err := other.VerifyToken(context.Background(), tok.AccessToken); err != nil {
+		t.Fatalf("a token of the new key on the other instance: %v", err)
 	}
 }
