@@ -74,11 +74,6 @@ type latency struct {
 	Mean float64 `json:"mean"`
 }
 
-// socketErrors returns the requests that got no HTTP answer.
-func (r *wrkResult) socketErrors() int64 {
-	return r.Errors.Connect + r.Errors.Read + r.Errors.Write + r.Errors.Timeout
-}
-
 // parseWrk finds the results line of load.lua in wrk's output.
 func parseWrk(out []byte) (*wrkResult, error) {
 	sc := bufio.NewScanner(bytes.NewReader(out))

@@ -27,8 +27,8 @@ func TestParseWrk(t *testing.T) {
 	if want := (latency{P50: 4320, P90: 22360, P99: 44320, Max: 85900, Mean: 4120.5}); r.Latency != want {
 		t.Errorf("latency = %+v, want %+v", r.Latency, want)
 	}
-	if got := r.socketErrors(); got != 3 {
-		t.Errorf("socketErrors = %d, want 3 (1 read, 2 timeouts)", got)
+	if e := r.Errors; e.Read != 1 || e.Timeout != 2 || e.Connect != 0 || e.Write != 0 {
+		t.Errorf("socket errors = %+v, want 1 read and 2 timeouts", e)
 	}
 }
 

@@ -149,23 +149,17 @@ func waitRefused(t *testing.T, in *instance, bearer map[string]string) int {
 // terminateListeners ends the LISTEN connections of application app and
 // returns how many there were.
 func terminateListeners(t *testing.T, dsn, app string) int {
-	t.Helper()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	err = db.QueryRowContext(context.Background(), `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name = $1 AND query LIKE 'LISTEN%'`, app).Scan(&n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return queryInt(t, dsn, `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND query LIKE 'LISTEN%'`, app)
 }
 
 // countEvents counts the stored events of a key in the database at dsn.
 func countEvents(t *testing.T, dsn, keyID string) int {
+	return queryInt(t, dsn, `SELECT COUNT(*) FROM events WHERE key_id = $1`, keyID)
+}
+
+// queryInt runs a one-number query on the database at dsn.
+func queryInt(t *testing.T, dsn, query string, arg any) int {
 	t.Helper()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -173,7 +167,7 @@ func countEvents(t *testing.T, dsn, keyID string) int {
 	}
 	defer db.Close()
 	var n int
-	if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM events WHERE key_id = $1`, keyID).Scan(&n); err != nil {
+	if err := db.QueryRowContext(context.Background(), query, arg).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -96,14 +96,6 @@ func Verify(pw, encoded string) (bool, error) {
 	return subtle.ConstantTimeCompare(key, h.key) == 1, nil
 }
 
-// NeedsRehash reports whether encoded was made with parameters other than
-// p (or cannot be read), so that the caller should hash the password again
-// after a successful Verify.
-func NeedsRehash(encoded string, p Params) bool {
-	h, err := parse(encoded)
-	return err != nil || h.params != p || len(h.salt) != saltLen || len(h.key) != keyLen
-}
-
 // phc is a parsed argon2id PHC string.
 type phc struct {
 	params    Params

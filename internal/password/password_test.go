@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // cheap keeps the tests fast; the format does not depend on the cost.
@@ -47,9 +45,6 @@ func TestHashFormat(t *testing.T) {
 	}
 	if ok, err := Verify("Correct-Horse-1", encoded); !ok || err != nil {
 		t.Fatalf("Verify = %v, %v; want true", ok, err)
-	}
-	if NeedsRehash(encoded, Default) {
-		t.Fatal("NeedsRehash with the same parameters")
 	}
 }
 
@@ -155,9 +150,6 @@ func TestMalformed(t *testing.T) {
 			if ok || !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, %v; want false, %v", ok, err, tt.want)
 			}
-			if !NeedsRehash(tt.encoded, cheap) {
-				t.Fatal("NeedsRehash = false for an unreadable string")
-			}
 		})
 	}
 }
@@ -188,34 +180,5 @@ func TestHashParams(t *testing.T) {
 				t.Fatalf("Hash = %q, %v; want ErrParams", s, err)
 			}
 		})
-	}
-}
-
-func TestNeedsRehash(t *testing.T) {
-	salt := []byte("0123456789abcdef")
-	short := "$argon2id$v=19$m=64,t=2,p=1$" + b64.EncodeToString(salt) + "$" +
-		b64.EncodeToString(argon2.IDKey([]byte("pw"), salt, 2, 64, 1, 24))
-	tests := []struct {
-		name, encoded string
-		p             Params
-		want          bool
-	}{
-		{"same", knownAnswers[0].encoded, Params{Memory: 64, Time: 2, Threads: 1}, false},
-		{"more time", knownAnswers[0].encoded, Params{Memory: 64, Time: 3, Threads: 1}, true},
-		{"more memory", knownAnswers[0].encoded, Params{Memory: 128, Time: 2, Threads: 1}, true},
-		{"more threads", knownAnswers[0].encoded, Params{Memory: 64, Time: 2, Threads: 2}, true},
-		{"default", knownAnswers[0].encoded, Default, true},
-		{"24-byte hash", short, Params{Memory: 64, Time: 2, Threads: 1}, true},
-		{"garbage", "garbage", Default, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := NeedsRehash(tt.encoded, tt.p); got != tt.want {
-				t.Fatalf("NeedsRehash = %v, want %v", got, tt.want)
-			}
-		})
-	}
-	if ok, err := Verify("pw", short); !ok || err != nil {
-		t.Fatalf("Verify(24-byte hash) = %v, %v; want true", ok, err)
 	}
 }

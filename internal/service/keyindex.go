@@ -158,13 +158,6 @@ func (x *keyIndex) drop(r keyRef) {
 	delete(x.byID, r)
 }
 
-// len returns the number of keys indexed.
-func (x *keyIndex) len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return len(x.byID)
-}
-
 // reload replaces the index with every key of the store, leaving out the
 // keys deleted lately.
 func (x *keyIndex) reload(ctx context.Context, store Store, now time.Time) error {

@@ -58,15 +58,15 @@ func TestKeyIndex(t *testing.T) {
 	if err := x.reload(context.Background(), &keysStore{keys: []*keyhouse.APIKey{a, b, legacy}}, now); err != nil {
 		t.Fatal(err)
 	}
-	if x.len() != 2 || x.get(legacy.KeyID) != nil || x.get(b.KeyID) == nil {
-		t.Fatalf("after reload: %d keys", x.len())
+	if len(x.byID) != 2 || x.get(legacy.KeyID) != nil || x.get(b.KeyID) == nil {
+		t.Fatalf("after reload: %d keys", len(x.byID))
 	}
 	// Ten minutes on, the deletion is forgotten (the store is the truth again).
 	if err := x.reload(context.Background(), &keysStore{keys: []*keyhouse.APIKey{a}}, now.Add(goneFor+time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if x.len() != 1 || len(x.gone) != 0 {
-		t.Fatalf("after the second reload: %d keys, %d remembered deletions", x.len(), len(x.gone))
+	if len(x.byID) != 1 || len(x.gone) != 0 {
+		t.Fatalf("after the second reload: %d keys, %d remembered deletions", len(x.byID), len(x.gone))
 	}
 }
 

@@ -79,13 +79,7 @@ func TestSigningKeyRotation(t *testing.T) {
 func TestSigningKeysAreSharedAndSealed(t *testing.T) {
 	e := keyhousetest.New(t)
 	owner := e.NewOrg(t, "acme")
-	c := e.NewClient(t, owner)
-	gen, _ := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
-	k, _ := e.Svc.AuthenticateBasic(context.Background(), gen.APIKey)
-	tok, err := e.Svc.IssueToken(k, service.ScopeIntegration)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := issue(t, e, owner, e.NewClient(t, owner).ClientID)
 	other, err := service.New(e.Store, keyhousetest.Secret, service.Config{Password: keyhousetest.Cheap, Now: e.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
