@@ -2,11 +2,11 @@ package token
 
 import (
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,11 +58,10 @@ func (r *Ring) Sign(c Claims) (string, error) {
 	b = append(b, '.')
 	b = b64.AppendEncode(b, b[:n])
 	digest := sha256.Sum256(b[n:])
-	der, err := ecdsa.SignASN1(rand.Reader, k.Private, digest[:])
 	var sig [sigLen]byte
-	if err != nil || !rawSignature(&sig, der) {
+	if err := signDigest(&sig, k.d, &digest, r.nonces.take()); err != nil {
 		putBuf(p, b)
-		return "", errors.New("token: sign: ECDSA signature failed")
+		return "", fmt.Errorf("token: sign: %w", err)
 	}
 	b = append(b, '.')
 	b = b64.AppendEncode(b, sig[:])
@@ -160,31 +159,6 @@ func verifySignature(pub *ecdsa.PublicKey, input, enc []byte) error {
 		return ErrSignature
 	}
 	return nil
-}
-
-// rawSignature converts the ASN.1 DER signature that crypto/ecdsa gives,
-// SEQUENCE { INTEGER r, INTEGER s }, to r||s, each 32 bytes big-endian.
-// Every length fits the short form for P-256.
-func rawSignature(dst *[sigLen]byte, der []byte) bool {
-	if len(der) < 2 || der[0] != 0x30 || int(der[1]) != len(der)-2 {
-		return false
-	}
-	rest := der[2:]
-	for i := range 2 {
-		if len(rest) < 2 || rest[0] != 0x02 || len(rest) < 2+int(rest[1]) {
-			return false
-		}
-		v := rest[2 : 2+int(rest[1])]
-		rest = rest[2+len(v):]
-		for len(v) > 0 && v[0] == 0 {
-			v = v[1:]
-		}
-		if len(v) > sigLen/2 {
-			return false
-		}
-		copy(dst[(i+1)*sigLen/2-len(v):], v)
-	}
-	return len(rest) == 0
 }
 
 // appendDER appends r||s as ASN.1 DER, the form crypto/ecdsa verifies.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"filippo.io/bigmod"
 	"github.com/go-jose/go-jose/v4"
 )
 
@@ -16,7 +17,8 @@ import (
 // swaps an immutable snapshot, and readers never block. The zero Ring is
 // empty and ready to use.
 type Ring struct {
-	snap atomic.Pointer[snapshot]
+	snap   atomic.Pointer[snapshot]
+	nonces noncePool // prepared ECDSA nonces, shared by every key
 }
 
 // snapshot is one immutable key set, as given to Set.
@@ -31,6 +33,7 @@ type snapshot struct {
 // ringKey is a Key with what Sign, Verify and JWKS precompute for it.
 type ringKey struct {
 	Key
+	d      *bigmod.Nat     // the private scalar, for signDigest
 	header string          // base64url of {"alg":"ES256","kid":…,"typ":"JWT"}
 	jwk    jose.JSONWebKey // the public key, as published
 }
@@ -97,10 +100,15 @@ func newRingKey(k Key) (*ringKey, error) {
 	if !isP256(k.Private) {
 		return nil, fmt.Errorf("token: signing key %q: %w", k.ID, errNotP256)
 	}
+	d, err := scalar(&k)
+	if err != nil {
+		return nil, fmt.Errorf("token: signing key %q: %w", k.ID, errNotP256)
+	}
 	hdr := appendString([]byte(`{"alg":"ES256","kid":`), k.ID)
 	hdr = append(hdr, `,"typ":"JWT"}`...)
 	rk := &ringKey{
 		Key:    k,
+		d:      d,
 		header: base64.RawURLEncoding.EncodeToString(hdr),
 		jwk: jose.JSONWebKey{
 			Key:       &k.Private.PublicKey,
