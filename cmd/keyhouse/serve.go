@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	var wg sync.WaitGroup
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { a.svc.Run(bg) })
+	if os.Getenv("GOGC") == "" {
+		wg.Go(func() { tuneGC(bg, time.Second) })
+	}
 	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
 	err = srv.Serve(ctx, ln)
 	stop()

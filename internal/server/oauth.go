@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"keyhouse"
@@ -105,9 +106,22 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, http.StatusOK, tok)
+	w.Header()["Pragma"] = headerNoCache
+	writeRawJSON(w, http.StatusOK, tokenJSON(tok))
 	return nil
+}
+
+var headerNoCache = []string{"no-cache"}
+
+// tokenJSON is the RFC 6749 §5.1 answer for t, as encoding/json would
+// write service.IssuedToken.
+func tokenJSON(t *service.IssuedToken) []byte {
+	b := make([]byte, 0, len(t.AccessToken)+96)
+	b = appendJSONString(append(b, `{"access_token":`...), t.AccessToken)
+	b = appendJSONString(append(b, `,"token_type":`...), t.TokenType)
+	b = strconv.AppendInt(append(b, `,"expires_in":`...), int64(t.ExpiresIn), 10)
+	b = appendJSONString(append(b, `,"scope":`...), t.Scope)
+	return append(b, "}\n"...)
 }
 
 // handleIntrospect is RFC 7662 token introspection, for callers with an

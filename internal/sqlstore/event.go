@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +81,12 @@ func countByDay(events []*keyhouse.Event) []dayCount {
 		counts[i].count++
 		counts[i].last = max(counts[i].last, at)
 	}
+	// One order for every commit: the commits of several instances on one
+	// PostgreSQL database lock the same rows in the same order and cannot
+	// deadlock.
+	slices.SortFunc(counts, func(a, b dayCount) int {
+		return cmp.Or(cmp.Compare(a.org, b.org), cmp.Compare(a.env, b.env), cmp.Compare(a.client, b.client), cmp.Compare(a.day, b.day))
+	})
 	return counts
 }
 

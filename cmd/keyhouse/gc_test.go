@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"runtime/debug"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+func TestGCPercent(t *testing.T) {
+	tests := []struct {
+		live uint64
+		want int
+	}{
+		{0, 10_000},
+		{4 << 20, 1600},  // a thousand keys: the heap may grow by 64 MB
+		{64 << 20, 100},  // from here on, Go's default
+		{300 << 20, 100}, // a million keys
+	}
+	for _, tt := range tests {
+		if got := gcPercent(tt.live, gcHeadroom); got != tt.want {
+			t.Errorf("gcPercent(%d MB) = %d, want %d", tt.live>>20, got, tt.want)
+		}
+	}
+}
+
+// TestTuneGC checks that tuneGC raises GOGC for this test's small heap
+// and returns when its context ends.
+func TestTuneGC(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(old) })
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		tuneGC(ctx, time.Hour)
+		close(done)
+	}()
+	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if metrics.Read(gogc); gogc[0].Value.Uint64() > 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("GOGC still 100 after tuneGC started")
+		}
+	}
+	cancel()
+	<-done
+}
