@@ -115,14 +115,14 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Run does the service's background work until ctx ends: the intake's
-// group commit, flushing last-used times every 2 seconds, and reloading
+// group commit, flushing last-used times every 30 seconds, and reloading
 // the key index and the signing keys for changes made by other processes.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.intake.run(ctx) })
 	wg.Go(func() { s.reloadLoop(ctx) })
 	wg.Go(func() { s.watchDeletions(ctx) })
-	wg.Go(func() { s.usage.run(ctx, 2*time.Second) })
+	wg.Go(func() { s.usage.run(ctx, usageEvery) })
 	wg.Wait()
 }
 

@@ -1,0 +1,74 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+)
+
+// touchStore records TouchKeys calls; it fails the call numbered failAt
+// (from 1) when failAt is set. usage calls nothing else of a Store.
+type touchStore struct {
+	Store
+	calls  []map[string]time.Time
+	failAt int
+}
+
+func (s *touchStore) TouchKeys(_ context.Context, used map[string]time.Time) error {
+	s.calls = append(s.calls, used)
+	if len(s.calls) == s.failAt {
+		return errors.New("database unavailable")
+	}
+	return nil
+}
+
+// TestUsageFlush checks that a flush writes every pending time once, in
+// transactions of at most usageChunk keys taken in key order, and keeps
+// what it could not write for the next flush.
+func TestUsageFlush(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	const keys = 2*usageChunk + 500
+	fill := func(u *usage) {
+		for i := range keys {
+			u.record(fmt.Sprintf("khk_%05d", i), t0.Add(time.Duration(i)*time.Second))
+		}
+	}
+	store := &touchStore{}
+	u := newUsage(store, slog.New(slog.DiscardHandler))
+	fill(u)
+	if err := u.flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(store.calls); got != 3 {
+		t.Fatalf("%d transactions for %d keys, want 3", got, keys)
+	}
+	var all []string
+	for i, c := range store.calls {
+		ids := slices.Sorted(maps.Keys(c))
+		if len(ids) > usageChunk {
+			t.Errorf("transaction %d wrote %d keys, more than %d", i, len(ids), usageChunk)
+		}
+		all = append(all, ids...)
+	}
+	if len(all) != keys || !slices.IsSorted(all) {
+		t.Fatalf("wrote %d keys (sorted across transactions: %v), want %d", len(all), slices.IsSorted(all), keys)
+	}
+	if got, want := store.calls[2]["khk_02499"], t0.Add(2499*time.Second); !got.Equal(want) {
+		t.Errorf("khk_02499 written as %v, want %v", got, want)
+	}
+
+	failing := &touchStore{failAt: 2}
+	u = newUsage(failing, slog.New(slog.DiscardHandler))
+	fill(u)
+	if err := u.flush(t.Context()); err == nil {
+		t.Fatal("flush succeeded with a failing store")
+	}
+	if got, want := len(u.seen), keys-usageChunk; got != want {
+		t.Errorf("%d times kept after the second transaction failed, want %d", got, want)
+	}
+}
