@@ -39,6 +39,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err != nil || rate < 0 {
 		return fmt.Errorf("--intake-rate: must be a number, 0 (no limit) or more")
 	}
+	oversubscribe() // before the service sizes its signing gate by GOMAXPROCS
 	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate}
 	if _, sqlite := sqlitePath(c.DB); !sqlite {
 		cfg.ReloadKeys = time.Minute // other instances change the keys too

@@ -25,6 +25,15 @@ func TestGCPercent(t *testing.T) {
 	}
 }
 
+func TestProcs(t *testing.T) {
+	if got := procs("", 2); got != 4 {
+		t.Errorf(`procs("", 2) = %d, want 4`, got)
+	}
+	if got := procs("3", 3); got != 3 {
+		t.Errorf(`procs("3", 3) = %d, want 3: GOMAXPROCS chose`, got)
+	}
+}
+
 // TestTuneGC checks that tuneGC raises GOGC for this test's small heap
 // and returns when its context ends.
 func TestTuneGC(t *testing.T) {
