@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"keyhouse"
 )
@@ -76,43 +75,22 @@ func (c *committer) run(ctx context.Context) {
 }
 
 // gather takes first and whatever else is queued, up to commitBatch
-// events. When that is little, it lingers up to lingerFor for more:
-// every commit costs a transaction and an fsync, so under load a slightly
-// later, larger commit costs each event less.
+// events. It does not wait for more: a commit already in progress is what
+// lets requests queue up, and waiting on a timer cost more than it saved
+// (BENCHMARKS.md).
 func (c *committer) gather(first *pending) []*pending {
 	batch, n := []*pending{first}, len(first.events)
-	var linger <-chan time.Time
 	for n < commitBatch {
 		select {
 		case p := <-c.queue:
 			batch = append(batch, p)
 			n += len(p.events)
-			continue
 		default:
-		}
-		if n >= lingerBelow || linger == nil && len(batch) == 1 {
-			return batch // a lone request (no load) or a large batch: commit now
-		}
-		if linger == nil {
-			linger = time.After(lingerFor)
-		}
-		select {
-		case p := <-c.queue:
-			batch = append(batch, p)
-			n += len(p.events)
-		case <-linger:
 			return batch
 		}
 	}
 	return batch
 }
-
-// A commit of fewer than lingerBelow events that already gathered more
-// than one request waits up to lingerFor for more.
-const (
-	lingerBelow = 256
-	lingerFor   = 250 * time.Microsecond
-)
 
 // drain answers every queued request after the committer stopped.
 func (c *committer) drain(cause error) {
