@@ -48,7 +48,7 @@ func BenchmarkSignDigest(b *testing.B) {
 	var pool noncePool
 	var sig [sigLen]byte
 	for b.Loop() {
-		if err := signDigest(&sig, d, &digest, pool.take()); err != nil {
+		if err := signDigest(&sig, d, &digest, mustTake(b, &pool)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -66,49 +66,64 @@ type noncePool struct {
 
 // take removes one nonce from the pool, preparing a batch when it is
 // empty. A nonce is never handed out twice.
-func (p *noncePool) take() nonce {
+func (p *noncePool) take() (nonce, error) {
 	p.mu.Lock()
 	if n := len(p.ready); n > 0 {
 		k := p.ready[n-1]
 		p.ready[n-1] = nonce{}
 		p.ready = p.ready[:n-1]
 		p.mu.Unlock()
-		return k
+		return k, nil
 	}
 	p.mu.Unlock()
-	batch := newNonces(nonceBatch) // outside the lock: signers that find the pool empty prepare in parallel
+	batch, err := newNonces(nonceBatch) // outside the lock: signers that find the pool empty prepare in parallel
+	if err != nil {
+		return nonce{}, err
+	}
 	k := batch[len(batch)-1]
 	p.mu.Lock()
 	if len(p.ready) < 4*nonceBatch {
 		p.ready = append(p.ready, batch[:len(batch)-1]...)
 	}
 	p.mu.Unlock()
-	return k
+	return k, nil
 }
+
+// errNonces reports that candidate nonces kept being refused. A random
+// candidate is refused with probability about 2⁻³², so this means that
+// crypto/rand or crypto/ecdh is broken.
+var errNonces = errors.New("token: sign: no valid ECDSA nonce")
 
 // newNonces prepares n nonces: k uniform in [1, n-1] from crypto/rand
 // (rejection sampling: ecdh refuses 0 and values ≥ n), r = x(k·G) mod n,
-// and k⁻¹ for all of them with one inversion.
-func newNonces(n int) []nonce {
+// and k⁻¹ for all of them with one inversion. The random bytes come from
+// crypto/rand alone (not hedged with the key and message as crypto/ecdsa
+// does): since Go 1.24 crypto/rand cannot fail short of crashing.
+func newNonces(n int) ([]nonce, error) {
 	out := make([]nonce, 0, n)
 	ks := make([]*bigmod.Nat, 0, n)
 	random := make([]byte, n*scalarLen)
 	defer clear(random)
-	for used := len(random); len(out) < n; used += scalarLen {
-		if used == len(random) { // at the start, and when rejections used up the bytes
+	for used, refused := len(random), 0; len(out) < n; used += scalarLen {
+		if used == len(random) { // at the start, and when refusals used up the bytes
 			rand.Read(random)
 			used = 0
 		}
-		if r, k, ok := prepare(random[used : used+scalarLen]); ok {
-			out = append(out, nonce{r: r})
-			ks = append(ks, k)
+		r, k, ok := prepare(random[used : used+scalarLen])
+		if !ok {
+			if refused++; refused > n {
+				return nil, errNonces
+			}
+			continue
 		}
+		out = append(out, nonce{r: r})
+		ks = append(ks, k)
 	}
 	invertAll(ks)
 	for i := range out {
 		out[i].kInv = ks[i]
 	}
-	return out
+	return out, nil
 }
 
 // prepare returns r = x(k·G) mod n and k as a Nat, or false for a k out

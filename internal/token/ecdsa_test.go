@@ -24,7 +24,7 @@ func TestSignDigest(t *testing.T) {
 	for i := range 3 * nonceBatch {
 		digest := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
 		var sig [sigLen]byte
-		if err := signDigest(&sig, d, &digest, pool.take()); err != nil {
+		if err := signDigest(&sig, d, &digest, mustTake(t, &pool)); err != nil {
 			t.Fatal(err)
 		}
 		r, s := new(big.Int).SetBytes(sig[:scalarLen]), new(big.Int).SetBytes(sig[scalarLen:])
@@ -79,7 +79,12 @@ func TestNoncesAreNeverRepeated(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range each {
-				r := string(pool.take().r.Bytes(p256N))
+				k, err := pool.take() // not mustTake: Fatal belongs to the test's goroutine
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				r := string(k.r.Bytes(p256N))
 				mu.Lock()
 				if seen[r] {
 					t.Errorf("nonce with r = %x handed out twice", r)
@@ -93,4 +98,14 @@ func TestNoncesAreNeverRepeated(t *testing.T) {
 	if len(seen) != workers*each {
 		t.Errorf("%d distinct nonces, want %d", len(seen), workers*each)
 	}
+}
+
+// mustTake takes a nonce from pool.
+func mustTake(tb testing.TB, pool *noncePool) nonce {
+	tb.Helper()
+	k, err := pool.take()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
 }

@@ -59,7 +59,11 @@ func (r *Ring) Sign(c Claims) (string, error) {
 	b = b64.AppendEncode(b, b[:n])
 	digest := sha256.Sum256(b[n:])
 	var sig [sigLen]byte
-	if err := signDigest(&sig, k.d, &digest, r.nonces.take()); err != nil {
+	nonce, err := r.nonces.take()
+	if err == nil {
+		err = signDigest(&sig, k.d, &digest, nonce)
+	}
+	if err != nil {
 		putBuf(p, b)
 		return "", fmt.Errorf("token: sign: %w", err)
 	}
