@@ -26,6 +26,9 @@ type Store struct {
 	d     Dialect
 	dsn   string     // PostgreSQL's, for the listening connection
 	stmts statements // the intake's prepared statements
+	// writer is SQLite's one write transaction at a time, taken in this
+	// process before BEGIN: see writeTurn.
+	writer writeTurn
 }
 
 // Open connects to the database named by dsn and applies the migrations.
@@ -118,8 +121,16 @@ func (s *Store) View(ctx context.Context, fn func(service.Tx) error) error {
 	return s.run(ctx, &sql.TxOptions{ReadOnly: true}, func(t *txn) error { return fn(t) })
 }
 
-// run runs fn in one transaction, read-only when opts says so.
+// run runs fn in one transaction, read-only when opts says so; on SQLite
+// a read-write one waits for this process's turn to write first.
 func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(*txn) error) error {
+	if s.d == SQLite && (opts == nil || !opts.ReadOnly) {
+		release, err := s.writer.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return translate("begin", "transaction", err)
