@@ -59,9 +59,9 @@ func (r *Ring) Sign(c Claims) (string, error) {
 	b = b64.AppendEncode(b, b[:n])
 	digest := sha256.Sum256(b[n:])
 	var sig [sigLen]byte
-	nonce, err := r.nonces.take()
+	kn, err := r.nonces.take()
 	if err == nil {
-		err = signDigest(&sig, k.d, &digest, nonce)
+		err = signDigest(&sig, k.d, &digest, kn)
 	}
 	if err != nil {
 		putBuf(p, b)
