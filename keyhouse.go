@@ -276,9 +276,11 @@ type SigningKey struct {
 
 // NewEventIDs returns n event ids that sort by receive time: "evt_", the
 // time in microseconds as 11 base62 digits, then 12 random characters.
-// Ids that grow with time append to the end of the store's index instead
-// of landing at random places in it. The random parts of all n come from
-// one read of crypto/rand.
+// The random part makes an id unique without an index to enforce it
+// (SQLite keeps none); where one is kept (PostgreSQL's primary key), ids
+// that grow with time append to its end instead of landing at random
+// places in it. The random parts of all n come from one read of
+// crypto/rand.
 func NewEventIDs(t time.Time, n int) []string {
 	var ts [11]byte
 	m := uint64(t.UnixMicro())

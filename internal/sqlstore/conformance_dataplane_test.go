@@ -48,12 +48,17 @@ func testInsertEvents(t *testing.T, s *Store) {
 		})
 		return err
 	})
-	// The same id twice is a conflict, and nothing of the batch stays.
-	err := s.InsertEvents(t.Context(), []*keyhouse.Event{
-		{ID: "evt_new", OrgID: org.ID, Environment: keyhouse.Sandbox, ClientID: a.ClientID, KeyID: a.KeyID, ReceivedAt: t0, Payload: []byte(`{}`)},
-		{ID: "evt_000", OrgID: org.ID, Environment: keyhouse.Sandbox, ClientID: a.ClientID, KeyID: a.KeyID, ReceivedAt: t0, Payload: []byte(`{}`)},
-	})
-	MustFail(t, err, keyhouse.ECONFLICT)
+	// A batch that fails in its last statement leaves nothing: here the
+	// event after the first full statement has no payload (NOT NULL).
+	failing := make([]*keyhouse.Event, rowsPerInsert+1)
+	for i := range failing {
+		failing[i] = &keyhouse.Event{ID: fmt.Sprintf("evt_new%03d", i), OrgID: org.ID, Environment: keyhouse.Sandbox,
+			ClientID: a.ClientID, KeyID: a.KeyID, ReceivedAt: t0, Payload: []byte(`{}`)}
+	}
+	failing[rowsPerInsert].Payload = nil
+	if err := s.InsertEvents(t.Context(), failing); err == nil {
+		t.Fatal("InsertEvents with a NULL payload: no error")
+	}
 	if err := s.DB().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM events`).Scan(&n); err != nil || n != 251 {
 		t.Fatalf("events after a failed batch = %d, %v; want 251", n, err)
 	}

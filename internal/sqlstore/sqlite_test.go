@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,5 +120,43 @@ func TestOpenConcurrently(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("Open: %v", err)
 		}
+	}
+}
+
+// TestEventsByRowid checks migration 0003 on a database that has events:
+// they are all still there, and the table has no index left to keep.
+func TestEventsByRowid(t *testing.T) {
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "keyhouse.db")+"?"+sqliteParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(db, SQLite)
+	defer s.Close()
+	ms, err := SQLite.migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:2] {
+		if err := s.apply(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"evt_b", "evt_a"} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO events (id, org_id, environment, client_id, key_id, received_at, payload)
+			VALUES (?, 'org_1', 'sandbox', '0123456789', 'khk_1', 1, X'7B7D')`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ids string
+	if err := db.QueryRowContext(ctx, `SELECT group_concat(id, ' ') FROM (SELECT id FROM events ORDER BY rowid)`).Scan(&ids); err != nil || ids != "evt_a evt_b" {
+		t.Errorf("events after the migration = %q, %v; want evt_a evt_b, in id order", ids, err)
+	}
+	var indexes int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'`).Scan(&indexes); err != nil || indexes != 0 {
+		t.Errorf("indexes on events = %d, %v; want 0", indexes, err)
 	}
 }
