@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"keyhouse"
 )
@@ -22,6 +23,10 @@ type committer struct {
 	store  Store
 	logger *slog.Logger
 	queue  chan *pending
+	// pendings recycles pending requests with their channels: a request's
+	// pending is free again once it has received its answer, the
+	// committer's last use of it.
+	pendings sync.Pool
 }
 
 // pending is one request's events and where its answer goes.
@@ -31,7 +36,8 @@ type pending struct {
 }
 
 func newCommitter(store Store, logger *slog.Logger) *committer {
-	return &committer{store: store, logger: logger, queue: make(chan *pending, 4*MaxBatch)}
+	return &committer{store: store, logger: logger, queue: make(chan *pending, 4*MaxBatch),
+		pendings: sync.Pool{New: func() any { return &pending{done: make(chan error, 1)} }}}
 }
 
 // submit queues events and waits until they are committed. Once queued,
@@ -39,11 +45,17 @@ func newCommitter(store Store, logger *slog.Logger) *committer {
 // stored, retry" for events that are then committed would make the
 // client send them twice.
 func (c *committer) submit(ctx context.Context, events []*keyhouse.Event) error {
-	p := &pending{events: events, done: make(chan error, 1)}
+	p := c.pendings.Get().(*pending)
+	p.events = events
+	defer func() { p.events = nil; c.pendings.Put(p) }()
 	select {
-	case c.queue <- p:
-	case <-ctx.Done():
-		return errUnavailable(ctx.Err())
+	case c.queue <- p: // nearly always: the queue has room
+	default:
+		select {
+		case c.queue <- p:
+		case <-ctx.Done():
+			return errUnavailable(ctx.Err())
+		}
 	}
 	return <-p.done
 }
