@@ -52,7 +52,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 
 // acceptedJSON is the 202 answer: {"accepted":N,"ids":[…]}.
 func acceptedJSON(ids []string) []byte {
-	b := make([]byte, 0, 32+len(ids)*(len(ids[0])+3))
+	b := make([]byte, 0, 32+len(ids)*len(`"evt_0000000000000000000000",`))
 	b = strconv.AppendInt(append(b, `{"accepted":`...), int64(len(ids)), 10)
 	b = append(b, `,"ids":[`...)
 	for i, id := range ids {

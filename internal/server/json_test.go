@@ -25,7 +25,7 @@ func TestHandWrittenJSON(t *testing.T) {
 			t.Errorf("tokenJSON = %s, want %s", got, want)
 		}
 	}
-	for _, ids := range [][]string{{"evt_1"}, {"evt_1", "evt_2", `"quoted"`}} {
+	for _, ids := range [][]string{{}, {"evt_1"}, {"evt_1", "evt_2", `"quoted"`}} {
 		want := encode(map[string]any{"accepted": len(ids), "ids": ids})
 		if got := string(acceptedJSON(ids)); got != want {
 			t.Errorf("acceptedJSON(%q) = %s, want %s", ids, got, want)

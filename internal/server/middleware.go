@@ -210,6 +210,7 @@ func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 var (
 	headerJSON    = []string{"application/json"}
 	headerNoStore = []string{"no-store"}
+	headerNoCache = []string{"no-cache"} // Pragma, beside the token's no-store
 )
 
 func setJSONHeaders(h http.Header) {

@@ -111,8 +111,6 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var headerNoCache = []string{"no-cache"}
-
 // tokenJSON is the RFC 6749 §5.1 answer for t, as encoding/json would
 // write service.IssuedToken.
 func tokenJSON(t *service.IssuedToken) []byte {

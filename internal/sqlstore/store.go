@@ -92,7 +92,7 @@ func (s *Store) start(ctx context.Context) error {
 // New returns a Store over db, a database of dialect d. It applies no
 // migrations: call Migrate.
 func New(db *sql.DB, d Dialect) *Store {
-	return &Store{db: db, d: d}
+	return &Store{db: db, d: d, writer: newWriteTurn()}
 }
 
 // DB returns the underlying database, for tests and for the intake API.

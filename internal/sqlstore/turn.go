@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"keyhouse"
@@ -18,22 +17,21 @@ import (
 // have failed). Waiting here instead, writers take turns first come, first
 // served (a Go channel hands its waiting senders through in order). Other
 // processes (the command line) still meet SQLite's lock and busy_timeout.
-type writeTurn struct {
-	once sync.Once
-	turn chan struct{}
-}
+type writeTurn chan struct{}
+
+// newWriteTurn returns a free turn.
+func newWriteTurn() writeTurn { return make(writeTurn, 1) }
 
 // writeWait is how long a writer waits for its turn, as busy_timeout.
 const writeWait = 5 * time.Second
 
 // acquire waits for the turn to write; release gives it back.
-func (w *writeTurn) acquire(ctx context.Context) (release func(), err error) {
-	w.once.Do(func() { w.turn = make(chan struct{}, 1) })
+func (w writeTurn) acquire(ctx context.Context) (release func(), err error) {
 	t := time.NewTimer(writeWait)
 	defer t.Stop()
 	select {
-	case w.turn <- struct{}{}:
-		return func() { <-w.turn }, nil
+	case w <- struct{}{}:
+		return func() { <-w }, nil
 	case <-ctx.Done():
 		return nil, &keyhouse.Error{Code: keyhouse.EUNAVAILABLE, Message: "database: busy; retry", Err: ctx.Err()}
 	case <-t.C:

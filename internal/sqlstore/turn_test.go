@@ -12,7 +12,7 @@ import (
 // gets it when the other releases it, and stops waiting with EUNAVAILABLE
 // when its context ends.
 func TestWriteTurn(t *testing.T) {
-	var w writeTurn
+	w := newWriteTurn()
 	release, err := w.acquire(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -102,7 +102,7 @@ func newRingKey(k Key) (*ringKey, error) {
 	}
 	d, err := scalar(&k)
 	if err != nil {
-		return nil, fmt.Errorf("token: signing key %q: %w", k.ID, errNotP256)
+		return nil, fmt.Errorf("token: signing key %q: private scalar: %w", k.ID, err)
 	}
 	hdr := appendString([]byte(`{"alg":"ES256","kid":`), k.ID)
 	hdr = append(hdr, `,"typ":"JWT"}`...)
