@@ -70,14 +70,27 @@ type User struct {
 	CreatedAt    time.Time
 }
 
-// Membership binds a user to an organization with roles.
+// Membership binds a user to an organization with roles. It is pending
+// from the invitation until its link is used (activated by a new address,
+// accepted by an existing account), and active from then on. ID names the
+// membership, not the user, so that an organization never learns an id the
+// account has in another organization.
 type Membership struct {
-	OrgID  string
-	UserID string
-	Roles  Roles
+	ID        string
+	OrgID     string
+	UserID    string
+	Roles     Roles
+	Status    UserStatus // pending until the invitation's link is used
+	CreatedAt time.Time  // when the invitation was made
 }
 
-// Member is a user as seen from one organization.
+// Active reports whether the membership's invitation has been accepted.
+func (m *Membership) Active() bool { return m.Status == UserActive }
+
+// Member is a user as seen from one organization: ID is the membership's,
+// Status is pending until the user has accepted this organization's
+// invitation (and has an active account), and CreatedAt is when this
+// organization invited the user.
 type Member struct {
 	ID        string     `json:"id"`
 	Email     string     `json:"email"`
@@ -175,20 +188,21 @@ type AuditEvent struct {
 
 // Audit actions.
 const (
-	ActionSigninSucceeded   = "signin.succeeded"
-	ActionSigninFailed      = "signin.failed"
-	ActionUserInvited       = "user.invited"
-	ActionUserActivated     = "user.activated"
-	ActionUserUpdated       = "user.updated"
-	ActionUserRemoved       = "user.removed"
-	ActionUserPasswordReset = "user.password_reset"
-	ActionClientInitialized = "client.initialized"
-	ActionKeyCreated        = "api_key.created"
-	ActionKeyUpdated        = "api_key.updated"
-	ActionKeyDeleted        = "api_key.deleted"
-	ActionKeyImported       = "api_key.imported"
-	ActionSigningKeyRotated = "signing_key.rotated"
-	ActionOrgCreated        = "organization.created"
+	ActionSigninSucceeded    = "signin.succeeded"
+	ActionSigninFailed       = "signin.failed"
+	ActionUserInvited        = "user.invited"
+	ActionInvitationAccepted = "invitation.accepted"
+	ActionUserActivated      = "user.activated"
+	ActionUserUpdated        = "user.updated"
+	ActionUserRemoved        = "user.removed"
+	ActionUserPasswordReset  = "user.password_reset"
+	ActionClientInitialized  = "client.initialized"
+	ActionKeyCreated         = "api_key.created"
+	ActionKeyUpdated         = "api_key.updated"
+	ActionKeyDeleted         = "api_key.deleted"
+	ActionKeyImported        = "api_key.imported"
+	ActionSigningKeyRotated  = "signing_key.rotated"
+	ActionOrgCreated         = "organization.created"
 )
 
 // AuditFilter selects audit events. Zero fields do not filter. Events come

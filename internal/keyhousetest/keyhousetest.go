@@ -104,7 +104,7 @@ const Password = "Correct-Horse-9battery"
 
 // User is an activated member with what it takes to sign in.
 type User struct {
-	ID, Email, Secret, OrgID string
+	ID, Email, Secret, OrgID string          // ID: the member id in OrgID
 	Ctx                      context.Context // signed in
 	Token                    string
 }
@@ -176,8 +176,40 @@ func (e *Env) NewOrg(tb testing.TB, name string) *User {
 	u := &User{Email: email, OrgID: out.OrganizationID}
 	u.Secret = e.Activate(tb, out.ActivationURL)
 	e.SignIn(tb, u)
-	u.ID = keyhouse.PrincipalFromContext(u.Ctx).UserID
+	u.ID = e.MemberID(tb, u, email)
 	return u
+}
+
+// MemberID returns the member id of email in by's organization.
+func (e *Env) MemberID(tb testing.TB, by *User, email string) string {
+	tb.Helper()
+	ms, err := e.Svc.ListUsers(by.Ctx)
+	if err != nil {
+		tb.Fatalf("list users: %v", err)
+	}
+	for _, m := range ms {
+		if m.Email == email {
+			return m.ID
+		}
+	}
+	tb.Fatalf("%s is no member of %s", email, by.OrgID)
+	return ""
+}
+
+// Accept accepts the invitation of url as u, an account signed in to
+// another organization, and signs u in to the invitation's organization:
+// u's OrgID, ID and Ctx are then those of the new membership.
+func (e *Env) Accept(tb testing.TB, u *User, url string) {
+	tb.Helper()
+	out, err := e.Svc.AcceptInvitation(u.Ctx, TokenOf(tb, url))
+	if err != nil {
+		tb.Fatalf("accept: %v", err)
+	}
+	u.OrgID = out.OrganizationID
+	e.SignIn(tb, u)
+	if out.Roles.Has(keyhouse.RoleAdmin) || out.Roles.Has(keyhouse.RoleOwner) {
+		u.ID = e.MemberID(tb, u, u.Email)
+	}
 }
 
 // Invite adds an activated, signed-in member with roles to by's org.

@@ -19,8 +19,22 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 const correlationHeader = "X-Correlation-Id"
 
-// sessionCookie is the name of the console's session cookie.
-const sessionCookie = "keyhouse_session"
+// sessionCookie is the name of the console's session cookie. When the
+// base URL is https it carries the __Host- prefix, which browsers accept
+// only from a secure origin, for the whole host and path "/": no other
+// host of the domain, and no plain-http page, can plant or shadow it.
+const (
+	sessionCookie       = "keyhouse_session"
+	secureSessionCookie = "__Host-keyhouse_session"
+)
+
+// sessionCookieName returns the session cookie's name for this server.
+func (s *Server) sessionCookieName() string {
+	if s.SecureCookies {
+		return secureSessionCookie
+	}
+	return sessionCookie
+}
 
 // handle adapts a handlerFunc: request info in the context, errors
 // written by writeError.
@@ -38,7 +52,7 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 // "Authorization: Bearer" session token.
 func (s *Server) authed(h handlerFunc) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		token := sessionToken(r)
+		token := s.sessionToken(r)
 		if token == "" {
 			return keyhouse.Errorf(keyhouse.EUNAUTHORIZED, "sign in first")
 		}
@@ -52,7 +66,7 @@ func (s *Server) authed(h handlerFunc) http.Handler {
 
 // sessionToken returns the session token of r, from the bearer header or
 // the session cookie.
-func sessionToken(r *http.Request) string {
+func (s *Server) sessionToken(r *http.Request) string {
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		scheme, token, _ := strings.Cut(auth, " ")
 		if strings.EqualFold(scheme, "Bearer") {
@@ -60,7 +74,7 @@ func sessionToken(r *http.Request) string {
 		}
 		return ""
 	}
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(s.sessionCookieName()); err == nil {
 		return c.Value
 	}
 	return ""
@@ -95,8 +109,11 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests sets the correlation id and logs each request: method, path
-// (never the query string, which may hold a link token), status, duration.
+// logRequests sets the correlation id and the headers of every response
+// (nosniff; HSTS when the base URL is https) and logs each request:
+// method, the route pattern (never the path itself, which may hold an
+// invitation token, nor the query string, which may hold a link token),
+// status, duration.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -104,17 +121,33 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if !validCorrelationID(id) {
 			id = keyhouse.RandomBase62(16)
 		}
-		w.Header().Set(correlationHeader, id)
+		h := w.Header()
+		h.Set(correlationHeader, id)
+		h["X-Content-Type-Options"] = headerNoSniff // JSON too: never sniffed as HTML
+		if s.SecureCookies {
+			h["Strict-Transport-Security"] = headerHSTS
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
 		s.Logger.LogAttrs(r.Context(), requestLevel(r.URL.Path, sw.status), "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("route", routeOf(r)),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
 			slog.String("correlation_id", id))
 	})
+}
+
+// routeOf returns the path pattern of the route that served r ("GET
+// /api/v1/invitations/{token}" gives "/api/v1/invitations/{token}"), or
+// "unmatched" when no route did.
+func routeOf(r *http.Request) string {
+	if r.Pattern == "" {
+		return "unmatched"
+	}
+	_, p, _ := strings.Cut(r.Pattern, " ")
+	return p
 }
 
 // requestLevel is the log level of a finished request: the data plane's
@@ -211,6 +244,10 @@ var (
 	headerJSON    = []string{"application/json"}
 	headerNoStore = []string{"no-store"}
 	headerNoCache = []string{"no-cache"} // Pragma, beside the token's no-store
+	headerNoSniff = []string{"nosniff"}
+	// headerHSTS keeps browsers on https for a year once they have seen
+	// the https base URL; it names no subdomains, which may not be ours.
+	headerHSTS = []string{"max-age=31536000"}
 )
 
 func setJSONHeaders(h http.Header) {

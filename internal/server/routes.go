@@ -20,6 +20,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/setup", h(s.handleSetup))
 	mux.Handle("POST /api/v1/activations", h(s.handleActivate))
 	mux.Handle("POST /api/v1/activations/confirm", h(s.handleActivateConfirm))
+	mux.Handle("GET /api/v1/invitations/{token}", h(s.handleInvitation))
+	mux.Handle("POST /api/v1/invitations/{token}/accept", a(s.handleInvitationAccept))
 	mux.Handle("POST /api/v1/sessions", h(s.handleSignIn))
 	mux.Handle("DELETE /api/v1/sessions/current", a(s.handleSignOut))
 	mux.Handle("GET /api/v1/me", a(s.handleMe))

@@ -248,7 +248,11 @@ func mustURL(s string) *url.URL {
 // the console asks which one, after the credentials are checked.
 func TestConsoleOrganizationPicker(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.e.Svc.InviteUser(f.other.Ctx, f.owner.Email, []string{"view"}); err != nil {
+	inv, err := f.e.Svc.InviteUser(f.other.Ctx, f.owner.Email, []string{"view"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.e.Svc.AcceptInvitation(f.owner.Ctx, keyhousetest.TokenOf(t, inv.ActivationURL)); err != nil {
 		t.Fatal(err)
 	}
 	w := newWebClient(t, f.srv.URL)

@@ -28,7 +28,7 @@ func (s *Server) page(h handlerFunc) http.Handler {
 // out elsewhere) it says so there, and comes back after sign-in.
 func (s *Server) console(h handlerFunc) http.Handler {
 	return s.page(func(w http.ResponseWriter, r *http.Request) error {
-		token := sessionToken(r)
+		token := s.sessionToken(r)
 		if token == "" {
 			s.toLogin(w, r, "")
 			return nil
@@ -79,7 +79,7 @@ func localPath(next, fallback string) string {
 // minutes idle or 12 hours, whatever the browser keeps.
 func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/",
+		Name: s.sessionCookieName(), Value: token, Path: "/",
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -87,7 +87,7 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
 // clearSessionCookie removes the session cookie.
 func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		Name: s.sessionCookieName(), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 }

@@ -92,7 +92,7 @@ func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) error 
 // handleLogout ends the session, if it is still alive, and forgets the
 // cookie either way.
 func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) error {
-	if token := sessionToken(r); token != "" {
+	if token := s.sessionToken(r); token != "" {
 		if p, err := s.Service.Authenticate(r.Context(), token); err == nil {
 			if err := s.Service.SignOut(keyhouse.NewContextWithPrincipal(r.Context(), p)); err != nil {
 				return err

@@ -52,7 +52,7 @@ func (s *Server) newUsersView(r *http.Request) (*usersView, error) {
 	for _, m := range ms {
 		base := "/admin/users?"
 		v.Members = append(v.Members, &memberRow{
-			Member: m, Self: m.ID == c.Me.UserID, Chosen: m.Roles,
+			Member: m, Self: m.Email == c.Me.Email, Chosen: m.Roles,
 			Manage:    v.IsOwner || !m.Roles.Has(keyhouse.RoleOwner),
 			RolesHref: base + "roles=" + m.ID + "#roles-" + m.ID, RemoveHref: base + "remove=" + m.ID + "#remove-" + m.ID,
 			ResetHref: base + "reset=" + m.ID + "#reset-" + m.ID,
@@ -109,14 +109,10 @@ func (s *Server) handleUserInviteForm(w http.ResponseWriter, r *http.Request) er
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "users.html", v)
 	}
 	v.Clean = "/admin/users"
-	if inv.ActivationURL == "" {
-		v.Notice = inv.Email + " already has an account and is now a member."
-	} else {
-		v.Link = &passOn{
-			Heading: "Invitation created for " + inv.Email,
-			Text:    "Send this activation link to " + inv.Email + ". It works once, for 7 days, and is not shown again.",
-			URL:     inv.ActivationURL,
-		}
+	v.Link = &passOn{
+		Heading: "Invitation created for " + inv.Email,
+		Text:    "Send this invitation link to " + inv.Email + ". It works once, for 7 days, and is not shown again. " + inv.Email + " stays pending here until the link is used.",
+		URL:     inv.ActivationURL,
 	}
 	return s.render(w, http.StatusCreated, "users.html", v)
 }

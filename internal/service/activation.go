@@ -17,19 +17,16 @@ type Enrolment struct {
 	OTPAuthURI string `json:"otpauth_uri"`
 }
 
-// Activate checks an activation link, sets the user's password and starts
-// TOTP enrolment. The link stays valid until ConfirmActivation.
+// Activate checks an invitation link of an address that has no account
+// yet, sets the password and starts TOTP enrolment. The link stays valid
+// until ConfirmActivation.
 func (s *Service) Activate(ctx context.Context, token, pw string) (*Enrolment, error) {
 	if err := keyhouse.ValidatePassword(pw); err != nil {
 		return nil, err
 	}
 	var u *keyhouse.User
-	err := s.store.View(ctx, func(tx Tx) error {
-		l, err := s.findLink(tx, token, keyhouse.LinkActivation)
-		if err != nil {
-			return err
-		}
-		u, err = tx.FindUserByID(l.UserID)
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		_, u, _, err = s.activationFor(tx, token)
 		return err
 	})
 	if err != nil {
@@ -44,7 +41,8 @@ func (s *Service) Activate(ctx context.Context, token, pw string) (*Enrolment, e
 		return nil, fmt.Errorf("generate totp: %w", err)
 	}
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if _, err := s.findLink(tx, token, keyhouse.LinkActivation); err != nil {
+		_, u, _, err := s.activationFor(tx, token)
+		if err != nil {
 			return err
 		}
 		u.PasswordHash, u.TOTPSecret, u.TOTPLastStep = hash, s.totp.Seal([]byte(key.Secret()), u.ID), 0
@@ -57,16 +55,16 @@ func (s *Service) Activate(ctx context.Context, token, pw string) (*Enrolment, e
 }
 
 // ConfirmActivation checks the first TOTP code, spends the link and makes
-// the user active; a pending organization's Owner activates it too. With
-// MFA optional, an empty code activates the user without TOTP.
+// the user and the link's membership active; a pending organization whose
+// Owner this is becomes active too. With MFA optional, an empty code
+// activates the user without TOTP.
 func (s *Service) ConfirmActivation(ctx context.Context, token, code string) error {
 	return s.store.Update(ctx, func(tx Tx) error {
-		l, err := s.spendLink(tx, token, keyhouse.LinkActivation)
+		l, u, m, err := s.activationFor(tx, token)
 		if err != nil {
 			return err
 		}
-		u, err := tx.FindUserByID(l.UserID)
-		if err != nil {
+		if _, err := s.spendLink(tx, token, keyhouse.LinkActivation); err != nil {
 			return err
 		}
 		if u.PasswordHash == "" {
@@ -81,7 +79,7 @@ func (s *Service) ConfirmActivation(ctx context.Context, token, code string) err
 		if err := tx.UpdateUser(u); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
-		if err := s.activateOrgs(tx, u.ID); err != nil {
+		if err := acceptMembership(tx, m); err != nil {
 			return err
 		}
 		ctx := keyhouse.NewContextWithPrincipal(ctx, &keyhouse.Principal{UserID: u.ID, Email: u.Email, OrgID: l.OrgID})
@@ -89,25 +87,49 @@ func (s *Service) ConfirmActivation(ctx context.Context, token, code string) err
 	})
 }
 
-// activateOrgs makes active every pending organization of which userID
-// is an Owner: its first Owner has activated.
-func (s *Service) activateOrgs(tx Tx, userID string) error {
-	ms, err := tx.ListMemberships(userID)
+// activationFor returns the invitation of token when it may set a
+// password: the address has no account yet (an existing account accepts
+// instead), and the account is active in no organization but the link's
+// (after a password reset, only the resetting organization's link may set
+// the new password; another organization's pending invitation may not).
+func (s *Service) activationFor(tx Tx, token string) (*keyhouse.Link, *keyhouse.User, *keyhouse.Membership, error) {
+	l, u, m, err := s.invitationFor(tx, token)
 	if err != nil {
-		return fmt.Errorf("list memberships: %w", err)
+		return nil, nil, nil, err
 	}
-	for _, m := range ms {
-		if !m.Roles.Has(keyhouse.RoleOwner) {
-			continue
+	if u.Status == keyhouse.UserActive {
+		return nil, nil, nil, errAccountExists
+	}
+	ms, err := tx.ListMemberships(u.ID)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("list memberships: %w", err)
+	}
+	for _, o := range ms {
+		if o.OrgID != l.OrgID {
+			return nil, nil, nil, errBadLink
 		}
-		o, err := tx.FindOrg(m.OrgID)
-		if err != nil {
-			return fmt.Errorf("find org: %w", err)
-		}
-		if o.State == keyhouse.OrgPending {
-			if err := tx.SetOrgState(o.ID, keyhouse.OrgActive); err != nil {
-				return fmt.Errorf("activate org: %w", err)
-			}
+	}
+	return l, u, m, nil
+}
+
+var errAccountExists = keyhouse.Errorf(keyhouse.ECONFLICT, "token: this address already has an account; sign in to it to accept the invitation")
+
+// acceptMembership makes m active and, when m is an Owner's membership of
+// a pending organization, the organization too: its first Owner is in.
+func acceptMembership(tx Tx, m *keyhouse.Membership) error {
+	if err := tx.ActivateMembership(m.OrgID, m.UserID); err != nil {
+		return fmt.Errorf("activate membership: %w", err)
+	}
+	if !m.Roles.Has(keyhouse.RoleOwner) {
+		return nil
+	}
+	o, err := tx.FindOrg(m.OrgID)
+	if err != nil {
+		return fmt.Errorf("find org: %w", err)
+	}
+	if o.State == keyhouse.OrgPending {
+		if err := tx.SetOrgState(o.ID, keyhouse.OrgActive); err != nil {
+			return fmt.Errorf("activate org: %w", err)
 		}
 	}
 	return nil

@@ -6,41 +6,44 @@ import (
 	"keyhouse"
 )
 
-// addMember adds email (a new or existing user) to orgID with roles and
-// returns the activation link to pass on, if any: a new user gets one; an
-// active user needs none; a user still pending from another invitation
-// keeps that invitation's link (whoever holds a link can take the
-// account, so a second inviter must not get one), unless replace is set,
-// as it is for the operator.
-func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles, replace bool) (*keyhouse.User, string, error) {
-	isNew := false
+// addMember invites email (a new address or an existing account, the same
+// either way) to orgID with roles: a pending membership, and the link that
+// alone can make it active (SPEC §1, Invitation). The link goes to the
+// inviter, or by e-mail; whoever opens it activates a new address or, for
+// an existing account, must sign in to it and accept.
+func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles) (*keyhouse.Membership, string, error) {
 	u, err := tx.FindUserByEmail(email)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
 		u = &keyhouse.User{ID: keyhouse.NewID("usr"), Email: email, Status: keyhouse.UserPending, CreatedAt: s.now()}
-		err, isNew = tx.CreateUser(u), true
+		err = tx.CreateUser(u)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("find or create user: %w", err)
 	}
-	if _, err := tx.FindMembership(orgID, u.ID); err == nil {
-		return nil, "", keyhouse.Errorf(keyhouse.ECONFLICT, "email: %s is already a member", email)
+	if m, err := tx.FindMembership(orgID, u.ID); err == nil {
+		if m.Active() {
+			return nil, "", keyhouse.Errorf(keyhouse.ECONFLICT, "email: %s is already a member", email)
+		}
+		return nil, "", keyhouse.Errorf(keyhouse.ECONFLICT, "email: %s is already invited; remove the invitation to send a new one", email)
 	} else if keyhouse.ErrorCode(err) != keyhouse.ENOTFOUND {
 		return nil, "", err
 	}
-	if err := tx.PutMembership(&keyhouse.Membership{OrgID: orgID, UserID: u.ID, Roles: roles}); err != nil {
+	m := &keyhouse.Membership{
+		ID: keyhouse.NewID("mem"), OrgID: orgID, UserID: u.ID, Roles: roles,
+		Status: keyhouse.UserPending, CreatedAt: s.now(),
+	}
+	if err := tx.PutMembership(m); err != nil {
 		return nil, "", fmt.Errorf("put membership: %w", err)
 	}
-	if u.Status == keyhouse.UserActive || (!isNew && !replace) {
-		return u, "", nil
-	}
 	url, err := s.newActivationLink(tx, orgID, u.ID)
-	return u, url, err
+	return m, url, err
 }
 
-// newActivationLink replaces the user's unused activation links with a new
-// one and returns its URL.
+// newActivationLink replaces the user's unused links for orgID with a new
+// one and returns its URL. Links of other organizations stay as they are:
+// one organization cannot spoil another's invitation.
 func (s *Service) newActivationLink(tx Tx, orgID, userID string) (string, error) {
-	if err := tx.DeleteLinks(keyhouse.LinkActivation, userID); err != nil {
+	if err := tx.DeleteLinks(keyhouse.LinkActivation, userID, orgID); err != nil {
 		return "", fmt.Errorf("delete links: %w", err)
 	}
 	token := newToken("khl_")
@@ -54,25 +57,16 @@ func (s *Service) newActivationLink(tx Tx, orgID, userID string) (string, error)
 	return s.cfg.BaseURL + "/activate?token=" + token, nil
 }
 
-// logLink writes an activation link to the log, as SPEC §2 allows: with
-// no SMTP server, the log is how an operator receives it (the caller gets
-// it in the answer too). The token is single-use and expires.
-func (s *Service) logLink(email, url string) {
-	if url != "" {
-		s.cfg.Logger.Info("activation link (no SMTP server configured)", "email", email, "activation_url", url)
-	}
-}
-
-// findMember returns a user and its membership in orgID; ENOTFOUND when
-// the user is not a member there.
-func findMember(tx Tx, orgID, userID string) (*keyhouse.User, *keyhouse.Membership, error) {
-	m, err := tx.FindMembership(orgID, userID)
-	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+// findMember returns a member of orgID by membership id, with its user;
+// ENOTFOUND for the members of every other organization.
+func findMember(tx Tx, orgID, memberID string) (*keyhouse.User, *keyhouse.Membership, error) {
+	m, err := tx.FindMembershipByID(memberID)
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND || (err == nil && m.OrgID != orgID) {
 		return nil, nil, keyhouse.Errorf(keyhouse.ENOTFOUND, "user not found")
 	} else if err != nil {
 		return nil, nil, err
 	}
-	u, err := tx.FindUserByID(userID)
+	u, err := tx.FindUserByID(m.UserID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,28 +86,35 @@ func checkOwnerGrant(p *keyhouse.Principal, from, to keyhouse.Roles) error {
 	return nil
 }
 
-// requireAnotherOwner refuses to take the owner role from u in orgID when
-// u is its last active Owner.
-func requireAnotherOwner(tx Tx, orgID string, u *keyhouse.User) error {
-	n, err := tx.CountOwners(orgID)
+// requireAnotherOwner refuses to take the owner role from u (member m)
+// when u is the organization's last active Owner.
+func requireAnotherOwner(tx Tx, u *keyhouse.User, m *keyhouse.Membership) error {
+	n, err := tx.CountOwners(m.OrgID)
 	if err != nil {
 		return fmt.Errorf("count owners: %w", err)
 	}
-	if u.Status == keyhouse.UserActive && n <= 1 {
+	if u.Status == keyhouse.UserActive && m.Active() && n <= 1 {
 		return keyhouse.Errorf(keyhouse.ECONFLICT, "roles: the organization must keep at least one active Owner")
 	}
 	return nil
 }
 
-// requireOnlyMembership refuses to reset a user who belongs to another
-// organization too.
-func requireOnlyMembership(tx Tx, u *keyhouse.User) error {
+// requireOnlyMembership refuses to reset u, member m, unless the reset
+// can reach nothing beyond m's organization: every active membership of
+// u is m, and m is active or u has no account yet (a pending invitation
+// of an account that is active elsewhere cannot be reset from here).
+func requireOnlyMembership(tx Tx, u *keyhouse.User, m *keyhouse.Membership) error {
 	ms, err := tx.ListMemberships(u.ID)
 	if err != nil {
 		return fmt.Errorf("list memberships: %w", err)
 	}
-	if len(ms) > 1 {
-		return keyhouse.Errorf(keyhouse.ECONFLICT, "user: belongs to other organizations too; a reset from one of them is refused")
+	for _, o := range ms {
+		if o.OrgID != m.OrgID {
+			return keyhouse.Errorf(keyhouse.ECONFLICT, "user: belongs to other organizations too; a reset from one of them is refused")
+		}
+	}
+	if !m.Active() && u.Status == keyhouse.UserActive {
+		return keyhouse.Errorf(keyhouse.ECONFLICT, "user: has not accepted the invitation yet; a reset is refused")
 	}
 	return nil
 }

@@ -64,7 +64,6 @@ func (s *Service) Setup(ctx context.Context, token, orgName, ownerEmail string) 
 	if err != nil {
 		return nil, err
 	}
-	s.logLink(email, out.ActivationURL)
 	return out, nil
 }
 
@@ -86,7 +85,6 @@ func (s *Service) CreateOrganization(ctx context.Context, name, ownerEmail strin
 	if err != nil {
 		return nil, err
 	}
-	s.logLink(email, out.ActivationURL)
 	return out, nil
 }
 
@@ -99,7 +97,9 @@ func validateNewOrg(nameField, name, ownerEmail string) (string, error) {
 	return keyhouse.NormalizeEmail("owner_email", ownerEmail)
 }
 
-// createOrg inserts a pending organization with email as its Owner.
+// createOrg inserts a pending organization with email invited as its
+// Owner. It stays pending until the link is used, also when the address
+// already has an account: that account must accept.
 func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*CreatedOrg, error) {
 	org := &keyhouse.Organization{
 		ID: keyhouse.NewID("org"), Name: name, State: keyhouse.OrgPending, CreatedAt: s.now(),
@@ -107,20 +107,14 @@ func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*Cr
 	if err := tx.CreateOrg(org); err != nil {
 		return nil, fmt.Errorf("create org: %w", err)
 	}
-	u, url, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner}, true)
+	_, url, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner})
 	if err != nil {
 		return nil, err
-	}
-	if url == "" { // an active user of another organization: nothing to wait for
-		org.State = keyhouse.OrgActive
-		if err := tx.SetOrgState(org.ID, org.State); err != nil {
-			return nil, fmt.Errorf("activate org: %w", err)
-		}
 	}
 	if err := s.audit(ctx, tx, org.ID, "", keyhouse.ActionOrgCreated, org.ID); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, tx, org.ID, "", keyhouse.ActionUserInvited, u.Email); err != nil {
+	if err := s.audit(ctx, tx, org.ID, "", keyhouse.ActionUserInvited, email); err != nil {
 		return nil, err
 	}
 	return &CreatedOrg{OrganizationID: org.ID, ActivationURL: url}, nil

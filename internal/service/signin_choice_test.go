@@ -15,7 +15,11 @@ func TestSignInChoices(t *testing.T) {
 	e := keyhousetest.New(t)
 	acme := e.NewOrg(t, "acme")
 	globex := e.NewOrg(t, "globex")
-	if _, err := e.Svc.InviteUser(globex.Ctx, acme.Email, []string{"view"}); err != nil {
+	inv, err := e.Svc.InviteUser(globex.Ctx, acme.Email, []string{"view"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.AcceptInvitation(acme.Ctx, keyhousetest.TokenOf(t, inv.ActivationURL)); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

@@ -57,24 +57,31 @@ type Tx interface {
 	// UpdateUser writes Status, PasswordHash, TOTPSecret and TOTPLastStep.
 	UpdateUser(u *keyhouse.User) error
 
-	// PutMembership inserts or replaces the membership's roles.
+	// PutMembership inserts m, or replaces the roles of an existing one.
 	PutMembership(m *keyhouse.Membership) error
+	// ActivateMembership marks the membership's invitation accepted.
+	ActivateMembership(orgID, userID string) error
+	// FindMembership returns a membership, pending or active.
 	FindMembership(orgID, userID string) (*keyhouse.Membership, error)
+	FindMembershipByID(id string) (*keyhouse.Membership, error)
 	DeleteMembership(orgID, userID string) error
-	// ListMembers returns the organization's users, ordered by e-mail.
+	// ListMembers returns the organization's members as it sees them,
+	// ordered by e-mail.
 	ListMembers(orgID string) ([]*keyhouse.Member, error)
-	// ListMemberships returns the user's memberships, ordered by org id.
+	// ListMemberships returns the user's active memberships, ordered by
+	// org id; pending invitations are not among them.
 	ListMemberships(userID string) ([]*keyhouse.Membership, error)
-	// CountOwners counts the active users holding the owner role in orgID.
+	// CountOwners counts the active users holding the owner role in orgID
+	// through an active membership.
 	CountOwners(orgID string) (int, error)
 
 	CreateLink(l *keyhouse.Link) error
 	FindLink(tokenHash []byte) (*keyhouse.Link, error)
 	// UseLink marks an unused link used; ECONFLICT when it was used already.
 	UseLink(tokenHash []byte, at time.Time) error
-	// DeleteLinks removes the unused links of a purpose for a user ("" for
-	// every user, as for setup links).
-	DeleteLinks(purpose, userID string) error
+	// DeleteLinks removes the unused links of a purpose for a user in an
+	// organization (userID "" for every user, as for setup links).
+	DeleteLinks(purpose, userID, orgID string) error
 
 	CreateSession(s *keyhouse.Session) error
 	FindSession(tokenHash []byte) (*keyhouse.Session, error)

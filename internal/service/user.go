@@ -7,8 +7,9 @@ import (
 	"keyhouse"
 )
 
-// Invited is the answer to an invitation. ActivationURL is set when the
-// user must activate: the inviter passes it on (no SMTP server is used).
+// Invited is the answer to an invitation: the same whether the address
+// has an account or not. ActivationURL is the invitation's link, for the
+// inviter to pass on (no SMTP server is used).
 type Invited struct {
 	keyhouse.Member
 	ActivationURL string `json:"activation_url,omitempty"`
@@ -28,8 +29,9 @@ func (s *Service) ListUsers(ctx context.Context) ([]*keyhouse.Member, error) {
 	return ms, err
 }
 
-// InviteUser adds email to the principal's organization with roles. Only
-// an Owner may grant the owner role.
+// InviteUser invites email to the principal's organization with roles: the
+// member is pending until the invitation's link is used. Only an Owner may
+// grant the owner role.
 func (s *Service) InviteUser(ctx context.Context, email string, roleNames []string) (*Invited, error) {
 	p, err := authorize(ctx, permManageUsers)
 	if err != nil {
@@ -50,29 +52,37 @@ func (s *Service) InviteUser(ctx context.Context, email string, roleNames []stri
 		if err := requireActiveOrg(tx, p.OrgID); err != nil {
 			return err
 		}
-		u, url, err := s.addMember(tx, p.OrgID, email, roles, false)
+		m, url, err := s.addMember(tx, p.OrgID, email, roles)
 		if err != nil {
 			return err
 		}
-		out = &Invited{Member: keyhouse.Member{ID: u.ID, Email: u.Email, Roles: roles, Status: u.Status, CreatedAt: u.CreatedAt}, ActivationURL: url}
-		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserInvited, u.Email)
+		out = &Invited{Member: keyhouse.Member{ID: m.ID, Email: email, Roles: roles, Status: m.Status, CreatedAt: m.CreatedAt}, ActivationURL: url}
+		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserInvited, email)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.logLink(out.Email, out.ActivationURL)
 	return out, nil
 }
 
+// memberOf is the member m of u as m's organization sees it.
+func memberOf(u *keyhouse.User, m *keyhouse.Membership) *keyhouse.Member {
+	status := keyhouse.UserPending
+	if m.Active() && u.Status == keyhouse.UserActive {
+		status = keyhouse.UserActive
+	}
+	return &keyhouse.Member{ID: m.ID, Email: u.Email, Roles: m.Roles, Status: status, CreatedAt: m.CreatedAt}
+}
+
 // UpdateUserRoles replaces a member's roles.
-func (s *Service) UpdateUserRoles(ctx context.Context, userID string, roleNames []string) (*keyhouse.Member, error) {
+func (s *Service) UpdateUserRoles(ctx context.Context, memberID string, roleNames []string) (*keyhouse.Member, error) {
 	p, err := signedIn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out *keyhouse.Member
 	err = s.store.Update(ctx, func(tx Tx) error {
-		u, m, err := s.findManagedMember(tx, p, userID)
+		u, m, err := s.findManagedMember(tx, p, memberID)
 		if err != nil {
 			return err
 		}
@@ -84,7 +94,7 @@ func (s *Service) UpdateUserRoles(ctx context.Context, userID string, roleNames 
 			return err
 		}
 		if m.Roles.Has(keyhouse.RoleOwner) && !roles.Has(keyhouse.RoleOwner) {
-			if err := requireAnotherOwner(tx, p.OrgID, u); err != nil {
+			if err := requireAnotherOwner(tx, u, m); err != nil {
 				return err
 			}
 		}
@@ -92,21 +102,21 @@ func (s *Service) UpdateUserRoles(ctx context.Context, userID string, roleNames 
 		if err := tx.PutMembership(m); err != nil {
 			return fmt.Errorf("put membership: %w", err)
 		}
-		out = &keyhouse.Member{ID: u.ID, Email: u.Email, Roles: roles, Status: u.Status, CreatedAt: u.CreatedAt}
+		out = memberOf(u, m)
 		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserUpdated, u.Email+" roles="+roles.String())
 	})
 	return out, err
 }
 
-// RemoveUser removes a member from the principal's organization and ends
-// the member's sessions there.
-func (s *Service) RemoveUser(ctx context.Context, userID string) error {
+// RemoveUser removes a member from the principal's organization, ends the
+// member's sessions there and voids an invitation not yet used.
+func (s *Service) RemoveUser(ctx context.Context, memberID string) error {
 	p, err := signedIn(ctx)
 	if err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx Tx) error {
-		u, m, err := s.findManagedMember(tx, p, userID)
+		u, m, err := s.findManagedMember(tx, p, memberID)
 		if err != nil {
 			return err
 		}
@@ -114,7 +124,7 @@ func (s *Service) RemoveUser(ctx context.Context, userID string) error {
 			return err
 		}
 		if m.Roles.Has(keyhouse.RoleOwner) {
-			if err := requireAnotherOwner(tx, p.OrgID, u); err != nil {
+			if err := requireAnotherOwner(tx, u, m); err != nil {
 				return err
 			}
 		}
@@ -124,6 +134,9 @@ func (s *Service) RemoveUser(ctx context.Context, userID string) error {
 		if err := tx.DeleteUserSessions(u.ID, p.OrgID); err != nil {
 			return fmt.Errorf("delete sessions: %w", err)
 		}
+		if err := tx.DeleteLinks(keyhouse.LinkActivation, u.ID, p.OrgID); err != nil {
+			return fmt.Errorf("delete links: %w", err)
+		}
 		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserRemoved, u.Email)
 	})
 }
@@ -132,26 +145,25 @@ func (s *Service) RemoveUser(ctx context.Context, userID string) error {
 // cleared, every session ends, and a new activation link is returned. A
 // user who also belongs to another organization is refused: the link goes
 // to the caller, who must not gain access to that other organization.
-func (s *Service) ResetPassword(ctx context.Context, userID string) (string, error) {
+func (s *Service) ResetPassword(ctx context.Context, memberID string) (string, error) {
 	p, err := signedIn(ctx)
 	if err != nil {
 		return "", err
 	}
-	var url, email string
+	var url string
 	err = s.store.Update(ctx, func(tx Tx) error {
-		u, m, err := s.findManagedMember(tx, p, userID)
+		u, m, err := s.findManagedMember(tx, p, memberID)
 		if err != nil {
 			return err
 		}
-		email = u.Email
 		if err := checkOwnerGrant(p, m.Roles, nil); err != nil {
 			return err
 		}
-		if err := requireOnlyMembership(tx, u); err != nil {
+		if err := requireOnlyMembership(tx, u, m); err != nil {
 			return err
 		}
 		if m.Roles.Has(keyhouse.RoleOwner) {
-			if err := requireAnotherOwner(tx, p.OrgID, u); err != nil {
+			if err := requireAnotherOwner(tx, u, m); err != nil {
 				return err
 			}
 		}
@@ -170,18 +182,17 @@ func (s *Service) ResetPassword(ctx context.Context, userID string) (string, err
 	if err != nil {
 		return "", err
 	}
-	s.logLink(email, url)
 	return url, nil
 }
 
 // findManagedMember locks p's organization, so that its Owner count holds
 // until the transaction ends, looks a member up in it (404 for anyone
 // else), then checks that p may manage users (403).
-func (s *Service) findManagedMember(tx Tx, p *keyhouse.Principal, userID string) (*keyhouse.User, *keyhouse.Membership, error) {
+func (s *Service) findManagedMember(tx Tx, p *keyhouse.Principal, memberID string) (*keyhouse.User, *keyhouse.Membership, error) {
 	if err := tx.Lock("org", p.OrgID); err != nil {
 		return nil, nil, err
 	}
-	u, m, err := findMember(tx, p.OrgID, userID)
+	u, m, err := findMember(tx, p.OrgID, memberID)
 	if err != nil {
 		return nil, nil, err
 	}

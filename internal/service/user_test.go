@@ -300,9 +300,9 @@ func TestSignInThrottlePerIP(t *testing.T) {
 }
 
 // TestNoTakeoverAcrossOrganizations pins the rules that keep one
-// organization's managers out of another's accounts: activation links and
-// password resets go to the caller, so neither may reach a user who
-// belongs elsewhere too.
+// organization's managers out of another's accounts: invitation links and
+// password resets go to the caller, so neither may reach what a user has
+// elsewhere.
 func TestNoTakeoverAcrossOrganizations(t *testing.T) {
 	e := keyhousetest.New(t)
 	acme := e.NewOrg(t, "acme")
@@ -311,10 +311,17 @@ func TestNoTakeoverAcrossOrganizations(t *testing.T) {
 
 	t.Run("reset of a user of two organizations", func(t *testing.T) {
 		inv, err := e.Svc.InviteUser(acme.Ctx, shared.Email, []string{"view"})
-		if err != nil || inv.ActivationURL != "" || inv.Status != keyhouse.UserActive {
-			t.Fatalf("invite an active user = %+v, %v; want no link", inv, err)
+		if err != nil || inv.ActivationURL == "" || inv.Status != keyhouse.UserPending {
+			t.Fatalf("invite an active user = %+v, %v; want a pending member and a link", inv, err)
 		}
-		_, err = e.Svc.ResetPassword(acme.Ctx, shared.ID)
+		// Not accepted yet: acme may not reset the account.
+		_, err = e.Svc.ResetPassword(acme.Ctx, inv.ID)
+		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
+		// Accepted: still not, since the account is globex's too.
+		if _, err := e.Svc.AcceptInvitation(shared.Ctx, keyhousetest.TokenOf(t, inv.ActivationURL)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Svc.ResetPassword(acme.Ctx, inv.ID)
 		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
 		e.SignIn(t, shared) // still signs in
 	})
@@ -324,14 +331,49 @@ func TestNoTakeoverAcrossOrganizations(t *testing.T) {
 			t.Fatalf("first invite = %+v, %v", first, err)
 		}
 		second, err := e.Svc.InviteUser(acme.Ctx, "pending@example.com", []string{"view"})
-		if err != nil || second.ActivationURL != "" {
-			t.Fatalf("second invite = %+v, %v; want no link", second, err)
+		if err != nil || second.ActivationURL == "" || second.Status != first.Status {
+			t.Fatalf("second invite = %+v, %v; want the same answer as the first", second, err)
 		}
 		e.Activate(t, first.ActivationURL) // globex's link still works
+		// acme's link now meets an account: it may not set its password.
+		_, err = e.Svc.Activate(context.Background(), keyhousetest.TokenOf(t, second.ActivationURL), keyhousetest.Password)
+		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
+		// And the account is not in acme until the link is accepted.
+		for _, m := range mustUsers(t, e, acme) {
+			if m.Email == "pending@example.com" && m.Status != keyhouse.UserPending {
+				t.Errorf("acme sees %s as %s before it accepted", m.Email, m.Status)
+			}
+		}
+	})
+	t.Run("a reset account cannot be activated through another organization's link", func(t *testing.T) {
+		solo := e.Invite(t, acme, "solo@example.com", "standard")
+		other, err := e.Svc.InviteUser(globex.Ctx, solo.Email, []string{"admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Svc.ResetPassword(acme.Ctx, solo.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The account is pending again, but active in acme: globex's link
+		// must not set its password.
+		_, err = e.Svc.Activate(context.Background(), keyhousetest.TokenOf(t, other.ActivationURL), keyhousetest.Password)
+		keyhousetest.MustCode(t, err, keyhouse.EINVALID)
 	})
 }
 
-func TestOrganizationActivatesWithAnyOfItsOwnerLinks(t *testing.T) {
+func mustUsers(t *testing.T, e *keyhousetest.Env, by *keyhousetest.User) []*keyhouse.Member {
+	t.Helper()
+	ms, err := e.Svc.ListUsers(by.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// TestEachOrganizationGrantsOnlyItsOwn: two organizations created for one
+// new address each have their own link; activating through one makes that
+// organization active, and the other waits until its link is accepted.
+func TestEachOrganizationGrantsOnlyItsOwn(t *testing.T) {
 	e := keyhousetest.New(t)
 	first, err := e.Svc.CreateOrganization(keyhousetest.Operator(""), "One", "boss@example.com")
 	if err != nil {
@@ -341,18 +383,26 @@ func TestOrganizationActivatesWithAnyOfItsOwnerLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.Activate(context.Background(), keyhousetest.TokenOf(t, first.ActivationURL), keyhousetest.Password); keyhouse.ErrorCode(err) != keyhouse.EINVALID {
-		t.Fatalf("the first link after the operator issued a second: %v", err)
-	}
-	e.Activate(t, second.ActivationURL)
-	orgs, err := e.Svc.ListOrganizations(keyhousetest.Operator(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range orgs {
-		if o.State != keyhouse.OrgActive {
-			t.Errorf("%s is %s after its Owner activated", o.Name, o.State)
+	boss := &keyhousetest.User{Email: "boss@example.com", OrgID: first.OrganizationID}
+	boss.Secret = e.Activate(t, first.ActivationURL)
+	states := func() map[string]keyhouse.OrgState {
+		orgs, err := e.Svc.ListOrganizations(keyhousetest.Operator(""))
+		if err != nil {
+			t.Fatal(err)
 		}
+		m := map[string]keyhouse.OrgState{}
+		for _, o := range orgs {
+			m[o.Name] = o.State
+		}
+		return m
+	}
+	if got := states(); got["One"] != keyhouse.OrgActive || got["Two"] != keyhouse.OrgPending {
+		t.Fatalf("after the first link: %v; want One active, Two pending", got)
+	}
+	e.SignIn(t, boss)
+	e.Accept(t, boss, second.ActivationURL)
+	if got := states(); got["Two"] != keyhouse.OrgActive {
+		t.Fatalf("after accepting the second link: %v", got)
 	}
 }
 

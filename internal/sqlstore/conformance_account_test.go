@@ -84,38 +84,73 @@ func testMemberships(t *testing.T, s *Store) {
 	}
 	zed := MustCreateMember(t, s, org1, "zed@example.com", keyhouse.UserActive, keyhouse.RoleView)
 	amy := MustCreateMember(t, s, org1, "amy@example.com", keyhouse.UserPending, keyhouse.RoleAdmin, keyhouse.RoleOwner)
+	zed2 := &keyhouse.Membership{ID: "mem_zed2", OrgID: org2.ID, UserID: zed.ID, Roles: keyhouse.Roles{keyhouse.RoleStandard}, Status: keyhouse.UserActive, CreatedAt: t0.Add(time.Hour)}
+	pending := &keyhouse.Membership{ID: "mem_amy2", OrgID: org2.ID, UserID: amy.ID, Roles: keyhouse.Roles{keyhouse.RoleView}, Status: keyhouse.UserPending, CreatedAt: t0}
 	MustUpdate(t, s, func(tx service.Tx) error {
-		if err := tx.PutMembership(&keyhouse.Membership{OrgID: org2.ID, UserID: zed.ID, Roles: keyhouse.Roles{keyhouse.RoleStandard}}); err != nil {
-			return err
+		for _, m := range []*keyhouse.Membership{zed2, pending} {
+			if err := tx.PutMembership(m); err != nil {
+				return err
+			}
 		}
-		// Replace: zed becomes an admin of org1.
-		return tx.PutMembership(&keyhouse.Membership{OrgID: org1.ID, UserID: zed.ID, Roles: keyhouse.Roles{keyhouse.RoleAdmin}})
+		// Replace: zed becomes an admin of org1; its id, status and time stay.
+		return tx.PutMembership(&keyhouse.Membership{ID: "mem_other", OrgID: org1.ID, UserID: zed.ID, Roles: keyhouse.Roles{keyhouse.RoleAdmin}, Status: keyhouse.UserPending})
 	})
 	MustUpdate(t, s, func(tx service.Tx) error {
 		m, err := tx.FindMembership(org1.ID, amy.ID)
 		if err != nil {
 			return err
 		}
-		MustEqual(t, "FindMembership", m, &keyhouse.Membership{OrgID: org1.ID, UserID: amy.ID, Roles: keyhouse.Roles{keyhouse.RoleOwner, keyhouse.RoleAdmin}})
-		_, err = tx.FindMembership(org2.ID, amy.ID)
+		amy1 := &keyhouse.Membership{ID: memberID(org1, amy), OrgID: org1.ID, UserID: amy.ID, Roles: keyhouse.Roles{keyhouse.RoleOwner, keyhouse.RoleAdmin}, Status: keyhouse.UserPending, CreatedAt: t0}
+		MustEqual(t, "FindMembership", m, amy1)
+		m, err = tx.FindMembershipByID(pending.ID)
+		if err != nil {
+			return err
+		}
+		MustEqual(t, "FindMembershipByID (pending)", m, pending)
+		_, err = tx.FindMembershipByID("mem_missing")
+		MustFail(t, err, keyhouse.ENOTFOUND)
+		_, err = tx.FindMembership(org2.ID, "usr_missing")
 		MustFail(t, err, keyhouse.ENOTFOUND)
 
+		// ListMemberships: the active ones only.
 		ms, err := tx.ListMemberships(zed.ID)
 		if err != nil {
 			return err
 		}
 		MustEqual(t, "ListMemberships", ms, []*keyhouse.Membership{
-			{OrgID: org1.ID, UserID: zed.ID, Roles: keyhouse.Roles{keyhouse.RoleAdmin}},
-			{OrgID: org2.ID, UserID: zed.ID, Roles: keyhouse.Roles{keyhouse.RoleStandard}},
+			{ID: memberID(org1, zed), OrgID: org1.ID, UserID: zed.ID, Roles: keyhouse.Roles{keyhouse.RoleAdmin}, Status: keyhouse.UserActive, CreatedAt: t0},
+			zed2,
 		})
+		if ms, err = tx.ListMemberships(amy.ID); err != nil || len(ms) != 0 {
+			t.Errorf("ListMemberships of a user with pending memberships only = %v, %v", ms, err)
+		}
 
+		// ListMembers: as the organization sees them.
 		members, err := tx.ListMembers(org1.ID)
 		if err != nil {
 			return err
 		}
 		MustEqual(t, "ListMembers (by e-mail)", members, []*keyhouse.Member{
-			{ID: amy.ID, Email: amy.Email, Roles: keyhouse.Roles{keyhouse.RoleOwner, keyhouse.RoleAdmin}, Status: keyhouse.UserPending, CreatedAt: t0},
-			{ID: zed.ID, Email: zed.Email, Roles: keyhouse.Roles{keyhouse.RoleAdmin}, Status: keyhouse.UserActive, CreatedAt: t0},
+			{ID: memberID(org1, amy), Email: amy.Email, Roles: keyhouse.Roles{keyhouse.RoleOwner, keyhouse.RoleAdmin}, Status: keyhouse.UserPending, CreatedAt: t0},
+			{ID: memberID(org1, zed), Email: zed.Email, Roles: keyhouse.Roles{keyhouse.RoleAdmin}, Status: keyhouse.UserActive, CreatedAt: t0},
+		})
+
+		// ActivateMembership: amy accepts org2's invitation; org2 sees her
+		// pending still, since her account is not active.
+		if err := tx.ActivateMembership(org2.ID, amy.ID); err != nil {
+			return err
+		}
+		MustFail(t, tx.ActivateMembership(org2.ID, "usr_missing"), keyhouse.ENOTFOUND)
+		if ms, err = tx.ListMemberships(amy.ID); err != nil || len(ms) != 1 || ms[0].OrgID != org2.ID {
+			t.Errorf("ListMemberships after accepting = %v, %v", ms, err)
+		}
+		members, err = tx.ListMembers(org2.ID)
+		if err != nil {
+			return err
+		}
+		MustEqual(t, "ListMembers of org2", members, []*keyhouse.Member{
+			{ID: pending.ID, Email: amy.Email, Roles: pending.Roles, Status: keyhouse.UserPending, CreatedAt: t0},
+			{ID: zed2.ID, Email: zed.Email, Roles: zed2.Roles, Status: keyhouse.UserActive, CreatedAt: zed2.CreatedAt},
 		})
 
 		if err := tx.DeleteMembership(org1.ID, zed.ID); err != nil {
@@ -137,12 +172,16 @@ func testCountOwners(t *testing.T, s *Store) {
 	MustCreateMember(t, s, org, "pending@example.com", keyhouse.UserPending, keyhouse.RoleOwner)
 	MustCreateMember(t, s, org, "admin@example.com", keyhouse.UserActive, keyhouse.RoleAdmin, keyhouse.RoleView)
 	MustCreateMember(t, s, other, "elsewhere@example.com", keyhouse.UserActive, keyhouse.RoleOwner)
+	invited := MustCreateMember(t, s, other, "invited@example.com", keyhouse.UserActive, keyhouse.RoleView)
+	MustUpdate(t, s, func(tx service.Tx) error { // an active account, invited but not in yet
+		return tx.PutMembership(&keyhouse.Membership{ID: "mem_invited", OrgID: org.ID, UserID: invited.ID, Roles: keyhouse.Roles{keyhouse.RoleOwner}, Status: keyhouse.UserPending, CreatedAt: t0})
+	})
 
 	tests := []struct {
 		org  string
 		want int
 	}{
-		{org.ID, 2}, // not the pending owner, not the admin
+		{org.ID, 2}, // not the pending owner, not the invited one, not the admin
 		{other.ID, 1},
 		{"org_missing", 0},
 	}
@@ -164,9 +203,11 @@ func testLinks(t *testing.T, s *Store) {
 	act1 := link("act1", keyhouse.LinkActivation, "usr_1")
 	act1b := link("act1b", keyhouse.LinkActivation, "usr_1")
 	act2 := link("act2", keyhouse.LinkActivation, "usr_2")
+	act3 := link("act3", keyhouse.LinkActivation, "usr_3")
+	act3.OrgID = "org_y" // another organization's invitation of usr_3
 	setup1, setup2 := link("setup1", keyhouse.LinkSetup, ""), link("setup2", keyhouse.LinkSetup, "")
 	MustUpdate(t, s, func(tx service.Tx) error {
-		for _, l := range []*keyhouse.Link{act1, act1b, act2, setup1, setup2} {
+		for _, l := range []*keyhouse.Link{act1, act1b, act2, act3, setup1, setup2} {
 			if err := tx.CreateLink(l); err != nil {
 				return err
 			}
@@ -190,13 +231,16 @@ func testLinks(t *testing.T, s *Store) {
 	err = s.Update(t.Context(), func(tx service.Tx) error { return tx.UseLink([]byte("missing"), used) })
 	MustFail(t, err, keyhouse.ENOTFOUND)
 
-	// DeleteLinks removes the unused links of one user and purpose, or of
-	// every user; used links stay, as a record.
+	// DeleteLinks removes the unused links of one user, organization and
+	// purpose, or of every user; used links stay, as a record.
 	MustUpdate(t, s, func(tx service.Tx) error {
-		if err := tx.DeleteLinks(keyhouse.LinkActivation, "usr_1"); err != nil {
+		if err := tx.DeleteLinks(keyhouse.LinkActivation, "usr_1", "org_x"); err != nil {
 			return err
 		}
-		return tx.DeleteLinks(keyhouse.LinkSetup, "")
+		if err := tx.DeleteLinks(keyhouse.LinkActivation, "usr_3", "org_x"); err != nil {
+			return err
+		}
+		return tx.DeleteLinks(keyhouse.LinkSetup, "", "")
 	})
 	MustView(t, s, func(tx service.Tx) error {
 		got, err := tx.FindLink(act1.TokenHash)
@@ -208,6 +252,9 @@ func testLinks(t *testing.T, s *Store) {
 		for _, l := range []*keyhouse.Link{act1b, setup1, setup2} {
 			_, err := tx.FindLink(l.TokenHash)
 			MustFail(t, err, keyhouse.ENOTFOUND)
+		}
+		if _, err = tx.FindLink(act3.TokenHash); err != nil {
+			t.Errorf("org_x's DeleteLinks removed org_y's link: %v", err)
 		}
 		_, err = tx.FindLink(act2.TokenHash)
 		return err

@@ -246,14 +246,20 @@ func MustCreateUser(tb testing.TB, s *Store, email string, status keyhouse.UserS
 	return u
 }
 
-// MustCreateMember creates a user with the roles in org.
+// MustCreateMember creates a user with the roles in org; the user and its
+// membership have the given status, and the membership the id memberID.
 func MustCreateMember(tb testing.TB, s *Store, org *keyhouse.Organization, email string, status keyhouse.UserStatus, roles ...keyhouse.Role) *keyhouse.User {
 	tb.Helper()
 	u := MustCreateUser(tb, s, email, status)
 	MustUpdate(tb, s, func(tx service.Tx) error {
-		return tx.PutMembership(&keyhouse.Membership{OrgID: org.ID, UserID: u.ID, Roles: roles})
+		return tx.PutMembership(&keyhouse.Membership{ID: memberID(org, u), OrgID: org.ID, UserID: u.ID, Roles: roles, Status: status, CreatedAt: t0})
 	})
 	return u
+}
+
+// memberID is the id MustCreateMember gives the membership of u in org.
+func memberID(org *keyhouse.Organization, u *keyhouse.User) string {
+	return "mem_" + org.ID + "_" + u.ID
 }
 
 // MustCreateClient creates an initialized client in org and env.

@@ -54,14 +54,14 @@ func (t *txn) UseLink(tokenHash []byte, at time.Time) error {
 	return keyhouse.Errorf(keyhouse.ECONFLICT, "link already used")
 }
 
-// DeleteLinks removes the unused links of purpose for userID, or for every
-// user when userID is "".
-func (t *txn) DeleteLinks(purpose, userID string) error {
+// DeleteLinks removes the unused links of purpose for userID in orgID, or
+// for every user when userID is "" (setup links).
+func (t *txn) DeleteLinks(purpose, userID, orgID string) error {
 	q := `DELETE FROM links WHERE purpose = ? AND used_at IS NULL`
 	args := []any{purpose}
 	if userID != "" {
-		q += ` AND user_id = ?`
-		args = append(args, userID)
+		q += ` AND user_id = ? AND org_id = ?`
+		args = append(args, userID, orgID)
 	}
 	_, err := t.exec(q, args...)
 	return translate("delete links", "link", err)

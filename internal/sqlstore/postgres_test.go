@@ -24,6 +24,18 @@ func TestPostgres(t *testing.T) {
 // for tb and dropped after it.
 func MustOpenPostgres(tb testing.TB, dsn string) *Store {
 	tb.Helper()
+	s, err := Open(context.Background(), MustSchemaDSN(tb, dsn))
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// MustSchemaDSN makes a schema for tb, dropped after it, and returns dsn
+// with that schema as its search path.
+func MustSchemaDSN(tb testing.TB, dsn string) string {
+	tb.Helper()
 	ctx := context.Background()
 	admin, err := openPostgres(dsn)
 	if err != nil {
@@ -43,10 +55,5 @@ func MustOpenPostgres(tb testing.TB, dsn string) *Store {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	s, err := Open(ctx, dsn+sep+"search_path="+schema)
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
+	return dsn + sep + "search_path=" + schema
 }

@@ -42,7 +42,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	var db *sql.DB
 	if d == Postgres {
 		db, err = openPostgres(name)
-	} else {
+	} else if err = createPrivate(sqlitePath(name)); err == nil {
 		db, err = sql.Open("sqlite", name)
 	}
 	if err != nil {

@@ -1,0 +1,17 @@
+-- Invitations: a membership is pending until its invitation link is used
+-- (SPEC §1, Invitation), and has an id of its own, so that an organization
+-- never sees the id an account has elsewhere. Existing memberships take
+-- their user's status and creation time; their ids are drawn at random.
+ALTER TABLE memberships
+	ADD COLUMN id TEXT NOT NULL DEFAULT '',
+	ADD COLUMN status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active')),
+	ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0;
+
+UPDATE memberships m SET
+	id = 'mem_' || substr(md5(random()::text || clock_timestamp()::text || m.org_id || m.user_id), 1, 20),
+	status = u.status,
+	created_at = u.created_at
+FROM users u WHERE u.id = m.user_id;
+
+CREATE UNIQUE INDEX memberships_id ON memberships (id);
+CREATE INDEX links_user_id_org_id ON links (user_id, org_id);
