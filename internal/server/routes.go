@@ -51,6 +51,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /activate", p(s.handleActivatePage))
 	mux.Handle("POST /activate", p(s.handleActivateForm))
 	mux.Handle("POST /activate/confirm", p(s.handleActivateConfirmForm))
+	mux.Handle("POST /activate/accept", p(s.handleActivateAcceptForm))
 	mux.Handle("GET /login", p(s.handleLoginPage))
 	mux.Handle("POST /login", p(s.handleLoginForm))
 	mux.Handle("GET /logout", c(s.handleLogoutPage))

@@ -26,6 +26,7 @@ func (s *Server) handleDashboardPage(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	v := dashboardView{chrome: c}
+	v.Notice = notices[r.URL.Query().Get("notice")]
 	for _, env := range keyhouse.Environments {
 		cs, err := s.Service.Summary(r.Context(), env)
 		if err != nil {

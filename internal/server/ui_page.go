@@ -152,4 +152,5 @@ var notices = map[string]string{
 	"initialized": "Client initialized. You can now generate API keys for it.",
 	"roles":       "Roles updated.",
 	"removed":     "User removed from the organization.",
+	"joined":      "Invitation accepted: you are now a member of this organization.",
 }

@@ -8,10 +8,12 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/pquerna/otp"
 
 	"keyhouse"
+	"keyhouse/internal/service"
 )
 
 // setupView is the first-run page: the first organization and its Owner.
@@ -72,27 +74,82 @@ func sitePath(link string) string {
 	return u.RequestURI()
 }
 
-// activateView is the activation page: a password, then TOTP enrolment.
+// activateView is the page of an invitation link: for a new address a
+// password, then TOTP enrolment; for an existing account a sign-in that
+// accepts the invitation; for a dead link, only that it is dead.
 type activateView struct {
 	chrome
 	Token  string
-	Step   string // "password" or "enrol"
+	Step   string // "password", "enrol", "accept" or "dead"
 	Errors map[string]string
 	Secret string       // the TOTP secret, as text
 	URI    string       // the otpauth URI, to draw the QR code again
 	QR     template.URL // the QR code as a PNG data: URL
+	Invite *service.Invitation
+}
+
+// newActivateView looks the link up, so that the page says at once what
+// it is for, or that it is used, expired or unknown.
+func (s *Server) newActivateView(r *http.Request, token, step string) (activateView, int, error) {
+	v := activateView{chrome: chrome{Title: "Activate your account", Narrow: true}, Token: token, Step: step}
+	inv, err := s.Service.LookUpInvitation(r.Context(), token)
+	switch {
+	case keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND:
+		v.Title, v.Step = "This link does not work", "dead"
+		return v, http.StatusNotFound, nil
+	case err != nil:
+		return v, 0, err
+	}
+	v.Invite = inv
+	if inv.AccountExists {
+		v.Title, v.Step = "Join "+inv.OrganizationName, "accept"
+	}
+	return v, http.StatusOK, nil
 }
 
 func (s *Server) handleActivatePage(w http.ResponseWriter, r *http.Request) error {
-	v := activateView{chrome: chrome{Title: "Activate your account", Narrow: true}, Token: r.URL.Query().Get("token"), Step: "password"}
-	if v.Token == "" {
-		v.Alert = "This page needs the activation link you were sent."
+	v, status, err := s.newActivateView(r, r.URL.Query().Get("token"), "password")
+	if err != nil {
+		return err
 	}
-	return s.render(w, http.StatusOK, "activate.html", v)
+	return s.render(w, status, "activate.html", v)
+}
+
+// handleActivateAcceptForm signs an existing account in on its
+// invitation's link, accepts the invitation, and starts a session in the
+// organization that invited it.
+func (s *Server) handleActivateAcceptForm(w http.ResponseWriter, r *http.Request) error {
+	token := r.PostFormValue("token")
+	code := strings.Join(strings.Fields(r.PostFormValue("otp")), "")
+	out, err := s.Service.SignInToAccept(r.Context(), token, r.PostFormValue("password"), code)
+	if err == nil {
+		s.setSessionCookie(w, out.Token)
+		http.Redirect(w, r, "/dashboard?notice=joined", http.StatusSeeOther)
+		return nil
+	}
+	switch keyhouse.ErrorCode(err) {
+	case keyhouse.ECREDENTIALS, keyhouse.ETHROTTLED, keyhouse.EUNAVAILABLE, keyhouse.ENOTFOUND:
+	default:
+		return err
+	}
+	v, status, verr := s.newActivateView(r, token, "accept")
+	if verr != nil {
+		return verr
+	}
+	if v.Step == "accept" {
+		v.Alert, status = keyhouse.ErrorMessage(err), statusOf[keyhouse.ErrorCode(err)]
+	}
+	return s.render(w, status, "activate.html", v)
 }
 
 func (s *Server) handleActivateForm(w http.ResponseWriter, r *http.Request) error {
-	v := activateView{chrome: chrome{Title: "Activate your account", Narrow: true}, Token: r.PostFormValue("token"), Step: "password"}
+	v, status, err := s.newActivateView(r, r.PostFormValue("token"), "password")
+	if err != nil || v.Step != "password" { // dead, or an account now: say so
+		if err == nil {
+			err = s.render(w, status, "activate.html", v)
+		}
+		return err
+	}
 	pw := r.PostFormValue("password")
 	if pw != r.PostFormValue("password2") {
 		v.Errors = map[string]string{"password2": "The two passwords do not match."}

@@ -70,6 +70,32 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string) (*Accepted
 	return out, err
 }
 
+// SignInToAccept signs in to the account an invitation was made for, with
+// its password and code, accepts the invitation and starts a session in
+// its organization: how the console's invitation page lets an existing
+// account in, also one that is active in no organization (and so has no
+// session to accept with). Wrong credentials answer as SignIn does, and
+// are throttled and audited as SignIn's are.
+func (s *Service) SignInToAccept(ctx context.Context, token, password, otp string) (*SignedIn, error) {
+	var email string
+	err := s.store.View(ctx, func(tx Tx) error {
+		_, u, _, err := s.invitationFor(tx, token)
+		if err == nil && u.Status != keyhouse.UserActive {
+			return errNoInvitation // a new address activates instead
+		}
+		if err == nil {
+			email = u.Email
+		}
+		return err
+	})
+	if keyhouse.ErrorCode(err) == keyhouse.EINVALID {
+		return nil, errNoInvitation
+	} else if err != nil {
+		return nil, err
+	}
+	return s.SignIn(ctx, SignInRequest{Email: email, Password: password, OTP: otp, invitation: token})
+}
+
 // acceptInvitation accepts token's invitation for userID, an active
 // account that has proved who it is, in tx.
 func (s *Service) acceptInvitation(ctx context.Context, tx Tx, token, userID string) (*Accepted, error) {

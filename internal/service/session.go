@@ -15,6 +15,11 @@ type SignInRequest struct {
 	Password       string `json:"password"`
 	OTP            string `json:"otp"`
 	OrganizationID string `json:"organization_id"`
+
+	// invitation, when set, is the token of an invitation that the account
+	// accepts as it signs in: the session is in the invitation's
+	// organization (SignInToAccept).
+	invitation string
 }
 
 // SignedIn is a new session. Token is shown once, to the caller.
@@ -42,7 +47,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, err
 	u, m, err := s.checkCredentials(ctx, email, req)
 	var out *SignedIn
 	if err == nil {
-		out, err = s.startSession(ctx, keys, u, m)
+		out, err = s.startSession(ctx, keys, u, m, req.invitation)
 	}
 	if keyhouse.ErrorCode(err) == keyhouse.ECREDENTIALS {
 		if aerr := s.auditSignInFailure(ctx, email, u); aerr != nil {
@@ -80,6 +85,9 @@ func (s *Service) checkCredentials(ctx context.Context, email string, req SignIn
 			return u, nil, errCredentials
 		}
 	}
+	if req.invitation != "" { // the invitation's membership, accepted in startSession
+		return u, nil, nil
+	}
 	m, err := pickMembership(ms, req.OrganizationID)
 	return u, m, err
 }
@@ -98,15 +106,25 @@ func pickMembership(ms []*keyhouse.Membership, orgID string) (*keyhouse.Membersh
 	return nil, errCredentials
 }
 
-// startSession records the success and creates the session.
-func (s *Service) startSession(ctx context.Context, keys []string, u *keyhouse.User, m *keyhouse.Membership) (*SignedIn, error) {
+// startSession records the success and creates the session in m's
+// organization, or, with an invitation token, accepts the invitation and
+// creates the session in its organization.
+func (s *Service) startSession(ctx context.Context, keys []string, u *keyhouse.User, m *keyhouse.Membership, invitation string) (*SignedIn, error) {
 	token := newToken("khs_")
 	now := s.now()
 	sess := &keyhouse.Session{
-		TokenHash: hashToken(token), UserID: u.ID, OrgID: m.OrgID,
+		TokenHash: hashToken(token), UserID: u.ID,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(keyhouse.SessionAbsolute),
 	}
 	err := s.store.Update(ctx, func(tx Tx) error {
+		if invitation != "" {
+			acc, err := s.acceptInvitation(ctx, tx, invitation, u.ID)
+			if err != nil {
+				return err
+			}
+			m = &keyhouse.Membership{OrgID: acc.OrganizationID, UserID: u.ID, Roles: acc.Roles}
+		}
+		sess.OrgID = m.OrgID
 		if err := requireActiveOrg(tx, m.OrgID); err != nil {
 			return errCredentials
 		}
@@ -194,7 +212,7 @@ func principalOf(tx Tx, sess *keyhouse.Session) (*keyhouse.Principal, error) {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
 	m, err := tx.FindMembership(sess.OrgID, sess.UserID)
-	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND || u.Status != keyhouse.UserActive {
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND || u.Status != keyhouse.UserActive || (err == nil && !m.Active()) {
 		return nil, errSessionEnded
 	} else if err != nil {
 		return nil, fmt.Errorf("find membership: %w", err)
