@@ -136,11 +136,14 @@ func (s *Service) liveKey(ctx context.Context, keyID string) (*keyhouse.APIKey, 
 	return k, nil
 }
 
-// Introspect answers RFC 7662 for a token: its grant when active, nil
-// when expired, revoked or not a token.
-func (s *Service) Introspect(ctx context.Context, raw string) *Grant {
+// Introspect answers RFC 7662 for a token, asked by the API key caller:
+// its grant when active and of the caller's own organization and
+// environment; nil when expired, revoked, not a token, or another
+// organization's or environment's token, so that one tenant's key learns
+// nothing of another's tokens.
+func (s *Service) Introspect(ctx context.Context, caller *keyhouse.APIKey, raw string) *Grant {
 	g, err := s.VerifyToken(ctx, raw)
-	if err != nil {
+	if err != nil || g.OrgID != caller.OrgID || g.Env != caller.Environment {
 		return nil
 	}
 	return g
