@@ -188,6 +188,7 @@ const (
 	ActionKeyDeleted        = "api_key.deleted"
 	ActionKeyImported       = "api_key.imported"
 	ActionSigningKeyRotated = "signing_key.rotated"
+	ActionSigningKeyRevoked = "signing_key.revoked"
 	ActionOrgCreated        = "organization.created"
 )
 

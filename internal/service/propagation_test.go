@@ -12,14 +12,10 @@ import (
 	"keyhouse/internal/sqlstore"
 )
 
-// instance is one more service on an Env's database, as another keyhouse
-// process would be: its own store, key index, token cache and listener.
-func instance(b *testing.B, dsn string, e *keyhousetest.Env) *service.Service {
-	store, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
+// instance is one more service on store (an Env's database), as another
+// keyhouse process would be: its own key index, signing ring, token cache
+// and listener.
+func instance(b testing.TB, store *sqlstore.Store, e *keyhousetest.Env) *service.Service {
 	svc, err := service.New(store, keyhousetest.Secret, service.Config{Password: keyhousetest.Cheap, Now: e.Clock.Now})
 	if err != nil {
 		b.Fatal(err)
@@ -34,6 +30,16 @@ func instance(b *testing.B, dsn string, e *keyhousetest.Env) *service.Service {
 	return svc
 }
 
+// openStore opens another store on the database at dsn.
+func openStore(tb testing.TB, dsn string) *sqlstore.Store {
+	store, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	return store
+}
+
 // BenchmarkRevocationPropagation measures how long a key deleted through
 // one instance stays usable on another (PostgreSQL LISTEN/NOTIFY): each
 // iteration generates a key on A, uses it on B (so B holds it in memory),
@@ -43,7 +49,7 @@ func BenchmarkRevocationPropagation(b *testing.B) {
 	dsn := keyhousetest.PostgresDSN(b)
 	e := keyhousetest.NewOn(b, dsn)
 	e.Run(b)
-	other := instance(b, dsn, e)
+	other := instance(b, openStore(b, dsn), e)
 	owner := e.NewOrg(b, "acme")
 	c := e.NewClient(b, owner)
 	ctx := context.Background()

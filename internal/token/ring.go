@@ -125,12 +125,6 @@ func (r *Ring) Has(kid string) bool {
 	return r.load().byID[kid] != nil
 }
 
-// published reports whether k may still verify an unexpired token at now:
-// it is current, or it was retired less than Lifetime+Leeway ago.
-func (k *ringKey) published(now time.Time) bool {
-	return !k.Retired() || now.Before(k.RetiredAt.Add(Lifetime+Leeway))
-}
-
 // JWKS returns the JSON Web Key Set (RFC 7517) of the public keys that may
 // still verify an unexpired token at now, newest first. The bytes are
 // cached and shared: the caller must not modify them.
@@ -142,7 +136,7 @@ func (r *Ring) JWKS(now time.Time) []byte {
 	c := &jwksCache{in: make([]bool, len(s.keys))}
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(s.keys))}
 	for i, k := range s.keys {
-		if c.in[i] = k.published(now); c.in[i] {
+		if c.in[i] = k.Published(now); c.in[i] {
 			set.Keys = append(set.Keys, k.jwk)
 		}
 	}
@@ -160,7 +154,7 @@ func (r *Ring) JWKS(now time.Time) []byte {
 // holds reports whether c is the JWKS of s at now.
 func (c *jwksCache) holds(s *snapshot, now time.Time) bool {
 	for i, k := range s.keys {
-		if c.in[i] != k.published(now) {
+		if c.in[i] != k.Published(now) {
 			return false
 		}
 	}

@@ -32,7 +32,7 @@ func (r *Ring) Verify(token string, now time.Time) (Claims, error) {
 		return Claims{}, ErrMalformed
 	case k == nil:
 		return Claims{}, ErrUnknownKey
-	case !k.published(now):
+	case !k.Published(now):
 		return Claims{}, ErrRetiredKey
 	}
 	var w wireClaims
@@ -71,5 +71,5 @@ func (k *ringKey) allows(c *Claims) error {
 // keys retired or revoked since it was verified.
 func (r *Ring) Verifies(kid string, iat, now time.Time) bool {
 	k := r.load().byID[kid]
-	return k != nil && k.published(now) && (!k.Retired() || !iat.After(k.RetiredAt))
+	return k != nil && k.Published(now) && (!k.Retired() || !iat.After(k.RetiredAt))
 }
