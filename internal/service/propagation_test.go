@@ -83,3 +83,60 @@ func BenchmarkRevocationPropagation(b *testing.B) {
 	b.ReportMetric(at(0.99), "p99-µs")
 	b.ReportMetric(at(1), "max-µs")
 }
+
+// BenchmarkSigningKeyRevocation measures how long a token of a signing key
+// revoked through one instance stays usable on another (PostgreSQL
+// LISTEN/NOTIFY): each iteration issues a token on A, verifies it on B
+// (which caches it), revokes A's signing key (`rotate --revoke`), and
+// polls B until B refuses the token. It reports the p50, p99 and max of
+// the time from the start of the revocation to B's refusal.
+func BenchmarkSigningKeyRevocation(b *testing.B) {
+	dsn := keyhousetest.PostgresDSN(b)
+	e := keyhousetest.NewOn(b, dsn)
+	e.Run(b)
+	other := instance(b, openStore(b, dsn), e)
+	owner := e.NewOrg(b, "acme")
+	c := e.NewClient(b, owner)
+	gen, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	k, err := e.Svc.AuthenticateBasic(ctx, gen.APIKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var delays []time.Duration
+	for b.Loop() {
+		tok, err := e.Svc.IssueToken(k, service.ScopeIntegration)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for start := time.Now(); ; time.Sleep(100 * time.Microsecond) { // B may not know the new key yet
+			if _, err := other.VerifyToken(ctx, tok.AccessToken); err == nil {
+				break
+			} else if time.Since(start) > 5*time.Second {
+				b.Fatalf("the other instance refuses a token of the current key: %v", err)
+			}
+		}
+		start := time.Now() // before the revoking transaction: its commit counts
+		if _, err := e.Svc.RotateSigningKey(keyhousetest.Operator(""), true); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := other.VerifyToken(ctx, tok.AccessToken); err != nil {
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				b.Fatal("the other instance still accepts the revoked key's token after 5 s")
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		delays = append(delays, time.Since(start))
+	}
+	slices.Sort(delays)
+	at := func(q float64) float64 { return float64(delays[int(q*float64(len(delays)-1))].Microseconds()) }
+	b.ReportMetric(at(0.5), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+	b.ReportMetric(at(1), "max-µs")
+}
