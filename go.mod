@@ -3,7 +3,6 @@ module keyhouse
 go 1.26.8
 
 require (
-	filippo.io/bigmod v0.1.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/go-jose/go-jose/v4 v4.1.9

@@ -202,6 +202,7 @@ const (
 	ActionKeyDeleted         = "api_key.deleted"
 	ActionKeyImported        = "api_key.imported"
 	ActionSigningKeyRotated  = "signing_key.rotated"
+	ActionSigningKeyRevoked  = "signing_key.revoked"
 	ActionOrgCreated         = "organization.created"
 )
 

@@ -37,8 +37,9 @@ func (in *instance) send(t *testing.T, path, contentType, body string, header ma
 
 // TestSeveralInstances runs two `keyhouse serve` on one PostgreSQL
 // database: a session, a key and a token made on one work on the other, a
-// deletion on one is refused by the other within a second, and intake on
-// both stores every event once.
+// deletion on one is refused by the other within a second, intake on
+// both stores every event once, and `signing-keys rotate --revoke` ends the
+// old key's tokens on both within a second.
 func TestSeveralInstances(t *testing.T) {
 	app := "kh_" + strings.ToLower(keyhouse.RandomBase62(10)) // names this test's connections
 	dsn := keyhousetest.PostgresDSN(t) + "&application_name=" + app
@@ -120,6 +121,10 @@ func TestSeveralInstances(t *testing.T) {
 	}
 	b.call(t, sess.Token, "DELETE", keys+"/"+gen2.KeyID, map[string]string{"confirm_client_id": client.ClientID}, 204, nil)
 	waitRefused(t, a, bearer2)
+
+	var gen3 struct{ KeyID, APIKey string }
+	a.call(t, sess.Token, "POST", keys, map[string]string{}, 201, &jsonCase{&gen3})
+	revokeAcross(t, []string{"--db", dsn, "--secret-file", secret}, gen3.APIKey, a, b)
 
 	for _, in := range []*instance{a, b} {
 		if err := in.stop(); err != nil {

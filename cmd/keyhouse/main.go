@@ -43,7 +43,8 @@ commands:
   org list              list organizations
   client init           initialize a client and print its client ID
   keys import-legacy    import legacy API keys, one per line
-  signing-keys rotate   new token-signing key; the old one verifies until its tokens expire
+  signing-keys rotate   new token-signing key; the old one verifies until its tokens expire,
+                        or with --revoke stops verifying at once
 
 Run "keyhouse COMMAND -h" for a command's flags. Every flag also reads
 KEYHOUSE_<FLAG> from the environment (for example KEYHOUSE_DB).`

@@ -126,7 +126,8 @@ func (s *secrets) add(v string) string { *s = append(*s, v); return v }
 // TestServeEndToEnd walks the whole first-run flow against a real
 // `keyhouse serve`: setup → activate → sign in with TOTP → initialize a
 // client → generate a key → edit its description → delete it with the
-// confirmation. Then it checks that no secret reached the log or the
+// confirmation → `signing-keys rotate --revoke` from the command line,
+// whose old key's token the server refuses within a second. Then it checks that no secret reached the log or the
 // database file in plaintext, and that the server shuts down cleanly.
 func TestServeEndToEnd(t *testing.T) {
 	dir := t.TempDir()
@@ -185,6 +186,14 @@ func TestServeEndToEnd(t *testing.T) {
 	if len(list.Clients[0].Keys) != 0 {
 		t.Fatalf("key still listed after delete: %+v", list)
 	}
+	// The command line revokes the signing key of the running server (on
+	// SQLite: the server finds the change by polling the stored keys).
+	var gen2 struct{ KeyID, APIKey, Secret string }
+	in.call(t, tok, "POST", keys, map[string]string{}, 201, &jsonCase{&gen2})
+	seen.add(gen2.APIKey)
+	seen.add(gen2.Secret)
+	revokeAcross(t, []string{"--db", "sqlite:" + db}, gen2.APIKey, in)
+
 	in.call(t, tok, "DELETE", "/api/v1/sessions/current", nil, 204, nil)
 	in.call(t, tok, "GET", "/api/v1/me", nil, 401, nil)
 

@@ -12,6 +12,7 @@ import (
 	"keyhouse"
 	"keyhouse/internal/service"
 	"keyhouse/internal/sqlstore"
+	"keyhouse/internal/token"
 )
 
 // operator returns ctx acting as the operator in orgID.
@@ -193,15 +194,36 @@ func readLines(path string) ([]string, error) {
 
 func (e *env) rotateSigningKey(ctx context.Context, args []string) error {
 	var c common
-	if err := parse(e.flags("signing-keys rotate", &c), args); err != nil {
+	fs := e.flags("signing-keys rotate", &c)
+	revoke := fs.Bool("revoke", e.def("revoke", "") == "true", "delete the current key at once: its tokens stop verifying on every instance within 1 s")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	return e.withService(ctx, &c, func(svc *service.Service) error {
-		kid, err := svc.RotateSigningKey(operator(ctx, ""))
+		r, err := svc.RotateSigningKey(operator(ctx, ""), *revoke)
 		if err != nil {
 			return err
 		}
-		text := fmt.Sprintf("new signing key %s; running instances pick it up within %s", kid, service.SigningKeyReload)
-		return e.printResult(&c, map[string]string{"kid": kid}, text)
+		return e.printResult(&c, rotationJSON{KID: r.KeyID, Revoked: append([]string{}, r.Revoked...)}, rotationText(r, *revoke))
 	})
+}
+
+// rotationJSON is what `signing-keys rotate --json` prints.
+type rotationJSON struct {
+	KID     string   `json:"kid"`
+	Revoked []string `json:"revoked"`
+}
+
+// rotationText is what `signing-keys rotate` prints.
+func rotationText(r *service.Rotation, revoke bool) string {
+	text := fmt.Sprintf("new signing key %s; running instances pick it up within %s", r.KeyID, service.SigningKeyPoll)
+	switch {
+	case !revoke:
+		text += fmt.Sprintf("; the old key verifies its tokens until they expire (%s)", token.Lifetime)
+	case len(r.Revoked) == 0:
+		text += "; there was no current key to revoke"
+	default:
+		text += fmt.Sprintf("; revoked %s: its tokens are refused on every instance within 1s", strings.Join(r.Revoked, ", "))
+	}
+	return text
 }

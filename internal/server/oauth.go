@@ -123,15 +123,17 @@ func tokenJSON(t *service.IssuedToken) []byte {
 }
 
 // handleIntrospect is RFC 7662 token introspection, for callers with an
-// API key of this deployment.
+// API key; it answers only for tokens of the key's organization and
+// environment.
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	if _, err := s.clientKey(r); err != nil {
+	caller, err := s.clientKey(r)
+	if err != nil {
 		return err
 	}
-	g := s.Service.Introspect(r.Context(), r.PostForm.Get("token"))
+	g := s.Service.Introspect(r.Context(), caller, r.PostForm.Get("token"))
 	if g == nil {
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
 		return nil

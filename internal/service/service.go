@@ -115,34 +115,44 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Run does the service's background work until ctx ends: the intake's
-// group commit, flushing last-used times every 30 seconds, and reloading
-// the key index and the signing keys for changes made by other processes.
+// group commit, flushing last-used times every 30 seconds, and keeping the
+// key index and the signing keys in step with the changes of other
+// processes.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.intake.run(ctx) })
 	wg.Go(func() { s.reloadLoop(ctx) })
-	wg.Go(func() { s.watchDeletions(ctx) })
+	wg.Go(func() { s.watchChanges(ctx) })
 	wg.Go(func() { s.usage.run(ctx, usageEvery) })
 	wg.Wait()
 }
 
-// watchDeletions drops from the index the keys other instances delete, as
-// their notices arrive, and rebuilds it when notices may have been missed.
-func (s *Service) watchDeletions(ctx context.Context) {
-	s.store.WatchKeyDeletions(ctx,
-		func(keyID string) { s.keys.remove(keyID, s.now()) },
-		func() { // also at the first connection: a deletion may fall between Start and LISTEN
+// watchChanges applies other instances' changes as their notices arrive:
+// it drops deleted keys from the index and reloads the signing keys, and
+// reloads both when notices may have been missed.
+func (s *Service) watchChanges(ctx context.Context) {
+	reloadRing := func() {
+		if err := s.reloadRing(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("reload signing keys", "err", err)
+		}
+	}
+	s.store.WatchChanges(ctx, Watcher{
+		KeyDeleted:         func(keyID string) { s.keys.remove(keyID, s.now()) },
+		SigningKeysChanged: reloadRing,
+		Resync: func() { // also at the first connection: a change may fall between Start and LISTEN
 			if err := s.keys.reload(ctx, s.store, s.now()); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("reload api keys after connecting", "err", err)
 			}
+			reloadRing()
 		},
-		func(err error) { s.cfg.Logger.Warn("listen for key deletions; retrying", "err", err) })
+		Failed: func(err error) { s.cfg.Logger.Warn("listen for changes; retrying", "err", err) },
+	})
 }
 
-// reloadLoop reloads the signing keys and, when Config.ReloadKeys is set,
-// the key index now and then.
+// reloadLoop polls the signing keys every SigningKeyPoll and, when
+// Config.ReloadKeys is set, reloads the key index now and then.
 func (s *Service) reloadLoop(ctx context.Context) {
-	ring := time.NewTicker(SigningKeyReload)
+	ring := time.NewTicker(SigningKeyPoll)
 	defer ring.Stop()
 	var keys <-chan time.Time
 	if s.cfg.ReloadKeys > 0 {
@@ -155,8 +165,8 @@ func (s *Service) reloadLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ring.C:
-			if err := s.reloadRing(ctx); err != nil {
-				s.cfg.Logger.Warn("reload signing keys", "err", err)
+			if err := s.pollSigningKeys(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("poll signing keys", "err", err)
 			}
 		case <-keys:
 			if err := s.keys.reload(ctx, s.store, s.now()); err != nil {

@@ -30,10 +30,11 @@ type Store interface {
 	InsertEvents(ctx context.Context, events []*keyhouse.Event) error
 	// ListSigningKeys returns every token-signing key, oldest first.
 	ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, error)
-	// WatchKeyDeletions calls deleted with the id of every key deleted by
-	// any instance until ctx ends, and resync whenever notices may have been
-	// missed (after each connection to the database).
-	WatchKeyDeletions(ctx context.Context, deleted func(keyID string), resync func(), failed func(error))
+	// WatchChanges calls w's functions for the key deletions and
+	// signing-key changes of every instance until ctx ends, and w.Resync
+	// whenever notices may have been missed (after each connection to the
+	// database).
+	WatchChanges(ctx context.Context, w Watcher)
 	// TouchKeys sets last_used_at for many keys in one transaction; ids of
 	// keys deleted since are ignored.
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
@@ -115,13 +116,29 @@ type Tx interface {
 	// ListAudit returns events matching f, newest first, at most f.Limit.
 	ListAudit(f keyhouse.AuditFilter) ([]*keyhouse.AuditEvent, error)
 
+	// CreateSigningKey inserts k and tells every instance that the
+	// signing keys changed.
 	CreateSigningKey(k *keyhouse.SigningKey) error
 	// RetireSigningKeys retires every signing key not yet retired.
 	RetireSigningKeys(at time.Time) error
+	// RevokeSigningKeys deletes every signing key not yet retired and
+	// returns their ids.
+	RevokeSigningKeys() ([]string, error)
+	// DeleteSigningKey deletes a signing key, if it is still there.
+	DeleteSigningKey(kid string) error
 
 	// FindThrottle returns the record for key, or a zero Throttle with
 	// that Key when there is none (never ENOTFOUND).
 	FindThrottle(key string) (keyhouse.Throttle, error)
 	PutThrottle(t keyhouse.Throttle) error
 	DeleteThrottle(key string) error
+}
+
+// Watcher is what Store.WatchChanges calls: the changes other instances
+// make to what the data plane keeps in memory.
+type Watcher struct {
+	KeyDeleted         func(keyID string) // an API key was deleted
+	SigningKeysChanged func()             // a signing key was made, rotated or revoked
+	Resync             func()             // notices may have been missed: reload everything
+	Failed             func(error)        // the watch failed and will be retried
 }

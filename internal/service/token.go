@@ -70,15 +70,20 @@ func (s *Service) IssueToken(k *keyhouse.APIKey, scope string) (*IssuedToken, er
 var errBadToken = keyhouse.Errorf(keyhouse.EINVALIDTOKEN, "the access token is missing, invalid, expired or revoked")
 
 // VerifyToken checks an access token for the data plane: signature,
-// times, audience, scope, and that its key still exists, in the token's
-// organization, environment and client. A token seen
-// before costs a hash and a map look-up; the key check is never cached,
-// so a deletion wins at once.
+// times, audience, scope, the signing-key rule of SPEC §3, and that its
+// API key still exists, in the token's organization, environment and
+// client. A token seen before costs a hash and a few map look-ups; neither
+// the API key nor the signing key check is cached, so a deletion or a
+// revoked signing key wins at once.
 func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
 	sum := sha256.Sum256([]byte(raw))
 	now := s.now()
 	g, revoked := s.tokens.get(sum, now)
 	if revoked {
+		return nil, errBadToken
+	}
+	if g != nil && !s.signer.ring.Verifies(g.Claims.KeyID, g.Claims.IssuedAt, now) {
+		s.tokens.revoke(sum) // its signing key was retired or revoked since
 		return nil, errBadToken
 	}
 	if g == nil {
@@ -131,11 +136,14 @@ func (s *Service) liveKey(ctx context.Context, keyID string) (*keyhouse.APIKey, 
 	return k, nil
 }
 
-// Introspect answers RFC 7662 for a token: its grant when active, nil
-// when expired, revoked or not a token.
-func (s *Service) Introspect(ctx context.Context, raw string) *Grant {
+// Introspect answers RFC 7662 for a token, asked by the API key caller:
+// its grant when active and of the caller's own organization and
+// environment; nil when expired, revoked, not a token, or another
+// organization's or environment's token, so that one tenant's key learns
+// nothing of another's tokens.
+func (s *Service) Introspect(ctx context.Context, caller *keyhouse.APIKey, raw string) *Grant {
 	g, err := s.VerifyToken(ctx, raw)
-	if err != nil {
+	if err != nil || g.OrgID != caller.OrgID || g.Env != caller.Environment {
 		return nil
 	}
 	return g

@@ -46,12 +46,13 @@ func TestSigningKeyRotation(t *testing.T) {
 	if kids := jwksKids(t, e); len(kids) != 1 {
 		t.Fatalf("JWKS before rotation: %v", kids)
 	}
-	_, err = e.Svc.RotateSigningKey(owner.Ctx)
+	_, err = e.Svc.RotateSigningKey(owner.Ctx, false)
 	keyhousetest.MustCode(t, err, keyhouse.EFORBIDDEN) // an Owner is not the operator
-	kid, err := e.Svc.RotateSigningKey(keyhousetest.Operator(""))
+	rot, err := e.Svc.RotateSigningKey(keyhousetest.Operator(""), false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	kid := rot.KeyID
 	if kids := jwksKids(t, e); len(kids) != 2 || kids[0] == kids[1] {
 		t.Fatalf("JWKS after rotation: %v", kids)
 	}
@@ -67,7 +68,7 @@ func TestSigningKeyRotation(t *testing.T) {
 	if kids := jwksKids(t, e); len(kids) != 2 {
 		t.Fatalf("JWKS while another instance may still have signed with the old key: %v", kids)
 	}
-	e.Clock.Add(service.SigningKeyReload + time.Second)
+	e.Clock.Add(service.RetireGrace + time.Second)
 	if kids := jwksKids(t, e); len(kids) != 1 || kids[0] != kid {
 		t.Fatalf("JWKS after the old tokens expired: %v, want [%s]", kids, kid)
 	}
@@ -226,7 +227,7 @@ func TestNewSigningKeyOfAnotherInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The other instance makes a new key; this one has just loaded its ring.
-	if _, err := e.Svc.RotateSigningKey(keyhousetest.Operator("")); err != nil {
+	if _, err := e.Svc.RotateSigningKey(keyhousetest.Operator(""), false); err != nil {
 		t.Fatal(err)
 	}
 	tok := issue(t, e, owner, c.ClientID)

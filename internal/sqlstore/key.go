@@ -65,7 +65,7 @@ func (t *txn) UpdateKeyDescription(keyID string, description string) error {
 
 // DeleteKey deletes a key for good.
 // DeleteKey deletes a key. On PostgreSQL it also notifies every instance
-// (delivered when the transaction commits): see WatchKeyDeletions.
+// (delivered when the transaction commits): see WatchChanges.
 func (t *txn) DeleteKey(keyID string) error {
 	if err := t.execOne("delete key", "api key", `DELETE FROM api_keys WHERE key_id = ?`, keyID); err != nil {
 		return err

@@ -5,31 +5,39 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"keyhouse/internal/service"
 )
 
-// keyDeletedChannel is the PostgreSQL notification channel of key
-// deletions; the payload is the key id.
-const keyDeletedChannel = "keyhouse_key_deleted"
+// The PostgreSQL notification channels: key deletions (the payload is the
+// key id) and signing-key changes (the payload is the new key's id).
+const (
+	keyDeletedChannel  = "keyhouse_key_deleted"
+	signingKeysChannel = "keyhouse_signing_keys"
+)
 
-// WatchKeyDeletions calls deleted with the id of every key deleted by any
-// instance, until ctx ends. It listens on a connection of its own and
-// reconnects when that drops (waiting up to 5 s between tries, reporting
-// each failure to failed); after every (re)connection it calls resync,
-// since notifications sent while it was away are lost. On SQLite, where
-// one process serves the database and deletes its keys itself, there is
-// nothing to watch: it waits for ctx.
-func (s *Store) WatchKeyDeletions(ctx context.Context, deleted func(keyID string), resync func(), failed func(error)) {
+// WatchChanges calls w's functions for the changes other instances make,
+// until ctx ends: w.KeyDeleted with the id of every key deleted, and
+// w.SigningKeysChanged when a signing key is made, rotated or revoked. It
+// listens on a connection of its own and reconnects when that drops
+// (waiting up to 5 s between tries, reporting each failure to w.Failed);
+// after every (re)connection it calls w.Resync, since notifications sent
+// while it was away are lost. On SQLite, where one process serves the
+// database and deletes its keys itself, there is nothing to watch (the
+// service polls the signing keys, which the command line changes): it
+// waits for ctx.
+func (s *Store) WatchChanges(ctx context.Context, w service.Watcher) {
 	if s.d != Postgres {
 		<-ctx.Done()
 		return
 	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		listened, err := s.listen(ctx, deleted, resync)
+		listened, err := s.listen(ctx, w)
 		if ctx.Err() != nil {
 			return
 		}
-		failed(err)
+		w.Failed(err)
 		if listened { // the connection had worked: try again soon
 			backoff = 100 * time.Millisecond
 		}
@@ -45,22 +53,30 @@ func (s *Store) WatchKeyDeletions(ctx context.Context, deleted func(keyID string
 // listen holds one LISTEN connection until it fails or ctx ends, and
 // reports whether it got as far as listening. A connection that dies
 // silently is found by TCP keep-alive (pgx dials with Go's default);
-// meanwhile the periodic full reload of the key index is the safety net.
-func (s *Store) listen(ctx context.Context, deleted func(string), resync func()) (bool, error) {
+// meanwhile the periodic reloads of the key index and the signing keys are
+// the safety net.
+func (s *Store) listen(ctx context.Context, w service.Watcher) (bool, error) {
 	conn, err := pgx.Connect(ctx, s.dsn)
 	if err != nil {
 		return false, translate("listen", "notification", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+keyDeletedChannel); err != nil {
-		return false, translate("listen", "notification", err)
+	for _, ch := range []string{keyDeletedChannel, signingKeysChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
+			return false, translate("listen", "notification", err)
+		}
 	}
-	resync()
+	w.Resync()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return true, translate("wait for notification", "notification", err)
 		}
-		deleted(n.Payload)
+		switch n.Channel {
+		case keyDeletedChannel:
+			w.KeyDeleted(n.Payload)
+		case signingKeysChannel:
+			w.SigningKeysChanged()
+		}
 	}
 }

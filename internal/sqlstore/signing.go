@@ -31,18 +31,44 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, er
 	return ks, nil
 }
 
-// CreateSigningKey inserts k.
+// CreateSigningKey inserts k. On PostgreSQL it also notifies every
+// instance (delivered when the transaction commits) that the signing keys
+// changed: see WatchChanges.
 func (t *txn) CreateSigningKey(k *keyhouse.SigningKey) error {
 	k.CreatedAt = stored(k.CreatedAt)
 	_, err := t.exec(`INSERT INTO signing_keys (kid, private_key, created_at, retired_at) VALUES (?, ?, ?, ?)`,
 		k.ID, k.SealedKey, micros(k.CreatedAt), nullMicros(k.RetiredAt))
-	return translate("insert signing key", "signing key", err)
+	if err != nil || t.d != Postgres {
+		return translate("insert signing key", "signing key", err)
+	}
+	_, err = t.exec(`SELECT pg_notify('`+signingKeysChannel+`', ?)`, k.ID)
+	return translate("notify signing keys", "signing key", err)
 }
 
 // RetireSigningKeys retires every signing key not retired yet, at at.
 func (t *txn) RetireSigningKeys(at time.Time) error {
 	_, err := t.exec(`UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL`, micros(at))
 	return translate("retire signing keys", "signing key", err)
+}
+
+// RevokeSigningKeys deletes every signing key not retired yet and returns
+// their ids.
+func (t *txn) RevokeSigningKeys() ([]string, error) {
+	rows, err := t.query(`DELETE FROM signing_keys WHERE retired_at IS NULL RETURNING kid`)
+	if err != nil {
+		return nil, translate("revoke signing keys", "signing key", err)
+	}
+	kids, err := scanAll(rows, func(sc scanner) (string, error) {
+		var kid string
+		return kid, sc.Scan(&kid)
+	})
+	return kids, translate("revoke signing keys", "signing key", err)
+}
+
+// DeleteSigningKey deletes the signing key kid, if it is still there.
+func (t *txn) DeleteSigningKey(kid string) error {
+	_, err := t.exec(`DELETE FROM signing_keys WHERE kid = ?`, kid)
+	return translate("delete signing key", "signing key", err)
 }
 
 // ForEachKey calls fn with every API key, in no particular order, outside

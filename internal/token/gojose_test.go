@@ -86,9 +86,11 @@ func TestVerifyGoJoseSigned(t *testing.T) {
 		t.Fatalf("Verify: %v", err)
 	}
 	c.Audience = Audience
+	c.KeyID = k.ID
 	if got != c {
 		t.Fatalf("Verify = %+v, want %+v", got, c)
 	}
+	c.KeyID = ""
 	if got, err := verifyGoJose(map[string]*ecdsa.PublicKey{k.ID: &k.Private.PublicKey}, MustSign(t, r, c), t0); err != nil || got != c {
 		t.Fatalf("verifyGoJose = %+v, %v", got, err)
 	}

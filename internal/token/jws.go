@@ -2,15 +2,13 @@ package token
 
 import (
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 )
 
@@ -18,15 +16,11 @@ import (
 // trailing bits so that each byte string has one encoding.
 var b64 = base64.RawURLEncoding.Strict()
 
-// sigLen is the length of an ES256 signature, r||s (RFC 7518 §3.4), and
-// sigB64Len the length of its encoding.
-const (
-	sigLen    = 64
-	sigB64Len = 86
-)
+// sigLen is the length of an ES256 signature, r||s (RFC 7518 §3.4).
+const sigLen = 64
 
-// bufPool holds scratch buffers for Sign and Verify, large enough for a
-// token and its decoded payload.
+// bufPool holds scratch buffers for Sign, large enough for a token and
+// its payload.
 var bufPool = sync.Pool{New: func() any {
 	b := make([]byte, 0, 2*MaxLength)
 	return &b
@@ -42,7 +36,12 @@ func putBuf(p *[]byte, b []byte) {
 }
 
 // Sign returns c as a compact JWS signed by the current key, with the
-// header {"alg":"ES256","kid":…,"typ":"JWT"}.
+// header {"alg":"ES256","kid":…,"typ":"JWT"}. The header and payload are
+// written by hand (BenchmarkSign against BenchmarkSignGoJose: 34 µs and
+// 64 allocations against 62 µs and 246, the JSON and base64 go-jose builds
+// costing about as much as the signature); the signature is
+// crypto/ecdsa's, and TestGoJoseVerifiesWithJWKS proves go-jose reads the
+// result.
 func (r *Ring) Sign(c Claims) (string, error) {
 	k := r.load().current
 	if k == nil {
@@ -58,14 +57,10 @@ func (r *Ring) Sign(c Claims) (string, error) {
 	b = append(b, '.')
 	b = b64.AppendEncode(b, b[:n])
 	digest := sha256.Sum256(b[n:])
-	var sig [sigLen]byte
-	kn, err := r.nonces.take()
-	if err == nil {
-		err = signDigest(&sig, k.d, &digest, kn)
-	}
+	sig, err := signDigest(k.Private, &digest)
 	if err != nil {
 		putBuf(p, b)
-		return "", fmt.Errorf("token: sign: %w", err)
+		return "", err
 	}
 	b = append(b, '.')
 	b = b64.AppendEncode(b, sig[:])
@@ -77,114 +72,18 @@ func (r *Ring) Sign(c Claims) (string, error) {
 	return tok, nil
 }
 
-// Verify checks token and returns its claims: compact form, alg ES256, a
-// kid in the ring, the signature, aud, exp (with Leeway), nbf and iat (with
-// Leeway), and every claim present. Errors are the sentinels of this
-// package.
-func (r *Ring) Verify(token string, now time.Time) (Claims, error) {
-	if len(token) > MaxLength {
-		return Claims{}, ErrMalformed
-	}
-	d1 := strings.IndexByte(token, '.')
-	if d1 < 0 {
-		return Claims{}, ErrMalformed
-	}
-	d2 := strings.IndexByte(token[d1+1:], '.') + d1 + 1
-	if d2 == d1 || strings.IndexByte(token[d2+1:], '.') >= 0 {
-		return Claims{}, ErrMalformed
-	}
-	k, err := r.load().keyFor(token[:d1])
-	if err != nil {
-		return Claims{}, err
-	}
-	p := getBuf()
-	b := append((*p)[:0], token...)
-	if err := verifySignature(&k.Private.PublicKey, b[:d2], b[d2+1:]); err != nil {
-		putBuf(p, b)
-		return Claims{}, err
-	}
-	var w wireClaims
-	n := len(b)
-	b, err = b64.AppendDecode(b, b[d1+1:d2])
-	if err == nil {
-		err = json.Unmarshal(b[n:], &w)
-	}
-	putBuf(p, b)
-	if err != nil {
-		return Claims{}, ErrMalformed
-	}
-	c, err := w.claims()
-	if err != nil {
-		return Claims{}, err
-	}
-	if err := c.validate(now); err != nil {
-		return Claims{}, err
-	}
-	return c, nil
-}
-
-// keyFor returns the key that verifies a token with the encoded header
-// hdr. The header Sign writes is found by one map look-up; any other is
-// decoded and must name ES256 and a kid in the ring.
-func (s *snapshot) keyFor(hdr string) (*ringKey, error) {
-	if k := s.byHeader[hdr]; k != nil {
-		return k, nil
-	}
-	raw, err := b64.DecodeString(hdr)
-	if err != nil {
-		return nil, ErrMalformed
-	}
-	var h struct {
-		Alg  string          `json:"alg"`
-		Kid  string          `json:"kid"`
-		Crit json.RawMessage `json:"crit"`
-	}
-	if json.Unmarshal(raw, &h) != nil || h.Alg != "ES256" || h.Kid == "" || h.Crit != nil {
-		return nil, ErrMalformed
-	}
-	if k := s.byID[h.Kid]; k != nil {
-		return k, nil
-	}
-	return nil, ErrUnknownKey
-}
-
-// verifySignature checks the encoded ES256 signature enc of input.
-func verifySignature(pub *ecdsa.PublicKey, input, enc []byte) error {
+// signDigest signs a SHA-256 digest with crypto/ecdsa, which draws the
+// nonce per signature from the key, the digest and fresh randomness, and
+// returns the signature as r||s (RFC 7518 §3.4).
+func signDigest(priv *ecdsa.PrivateKey, digest *[sha256.Size]byte) ([sigLen]byte, error) {
 	var sig [sigLen]byte
-	if len(enc) != sigB64Len {
-		return ErrMalformed
+	r, s, err := ecdsa.Sign(rand.Reader, priv, digest[:])
+	if err != nil {
+		return sig, fmt.Errorf("token: sign: %w", err)
 	}
-	if n, err := b64.Decode(sig[:], enc); err != nil || n != sigLen {
-		return ErrMalformed
-	}
-	digest := sha256.Sum256(input)
-	var der [2 + 2*(3+sigLen/2)]byte
-	if !ecdsa.VerifyASN1(pub, digest[:], appendDER(der[:0], &sig)) {
-		return ErrSignature
-	}
-	return nil
-}
-
-// appendDER appends r||s as ASN.1 DER, the form crypto/ecdsa verifies.
-func appendDER(b []byte, sig *[sigLen]byte) []byte {
-	b = append(b, 0x30, 0)
-	b = appendDERInt(b, sig[:sigLen/2])
-	b = appendDERInt(b, sig[sigLen/2:])
-	b[1] = byte(len(b) - 2)
-	return b
-}
-
-func appendDERInt(b, v []byte) []byte {
-	for len(v) > 1 && v[0] == 0 {
-		v = v[1:]
-	}
-	b = append(b, 0x02)
-	if v[0]&0x80 != 0 {
-		b = append(b, byte(len(v)+1), 0)
-	} else {
-		b = append(b, byte(len(v)))
-	}
-	return append(b, v...)
+	r.FillBytes(sig[:sigLen/2]) // r and s are below the group order: 32 bytes
+	s.FillBytes(sig[sigLen/2:])
+	return sig, nil
 }
 
 // appendPayload appends the claims JSON: the names of wireClaims, in order.

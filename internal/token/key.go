@@ -25,6 +25,13 @@ type Key struct {
 // Retired reports whether k no longer signs new tokens.
 func (k Key) Retired() bool { return !k.RetiredAt.IsZero() }
 
+// Published reports whether k may still verify an unexpired token at now,
+// and so is in the JWKS: it is current, or it was retired less than
+// Lifetime+Leeway ago. From then on it verifies nothing.
+func (k Key) Published(now time.Time) bool {
+	return !k.Retired() || now.Before(k.RetiredAt.Add(Lifetime+Leeway))
+}
+
 // NewKey generates a P-256 key created at now.
 func NewKey(now time.Time) (Key, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

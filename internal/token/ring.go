@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"filippo.io/bigmod"
 	"github.com/go-jose/go-jose/v4"
 )
 
@@ -17,23 +16,20 @@ import (
 // swaps an immutable snapshot, and readers never block. The zero Ring is
 // empty and ready to use.
 type Ring struct {
-	snap   atomic.Pointer[snapshot]
-	nonces noncePool // prepared ECDSA nonces, shared by every key
+	snap atomic.Pointer[snapshot]
 }
 
 // snapshot is one immutable key set, as given to Set.
 type snapshot struct {
-	keys     []*ringKey          // newest first
-	byID     map[string]*ringKey // kid → key
-	byHeader map[string]*ringKey // encoded JOSE header Sign writes → key
-	current  *ringKey            // newest unretired key, or nil
-	jwks     atomic.Pointer[jwksCache]
+	keys    []*ringKey          // newest first
+	byID    map[string]*ringKey // kid → key
+	current *ringKey            // newest unretired key, or nil
+	jwks    atomic.Pointer[jwksCache]
 }
 
 // ringKey is a Key with what Sign, Verify and JWKS precompute for it.
 type ringKey struct {
 	Key
-	d      *bigmod.Nat     // the private scalar, for signDigest
 	header string          // base64url of {"alg":"ES256","kid":…,"typ":"JWT"}
 	jwk    jose.JSONWebKey // the public key, as published
 }
@@ -61,9 +57,8 @@ func (r *Ring) load() *snapshot {
 // leaves the ring as it was.
 func (r *Ring) Set(keys []Key) error {
 	s := &snapshot{
-		keys:     make([]*ringKey, 0, len(keys)),
-		byID:     make(map[string]*ringKey, len(keys)),
-		byHeader: make(map[string]*ringKey, len(keys)),
+		keys: make([]*ringKey, 0, len(keys)),
+		byID: make(map[string]*ringKey, len(keys)),
 	}
 	for _, k := range keys {
 		rk, err := newRingKey(k)
@@ -75,7 +70,6 @@ func (r *Ring) Set(keys []Key) error {
 		}
 		s.keys = append(s.keys, rk)
 		s.byID[k.ID] = rk
-		s.byHeader[rk.header] = rk
 	}
 	slices.SortFunc(s.keys, func(a, b *ringKey) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
@@ -100,15 +94,10 @@ func newRingKey(k Key) (*ringKey, error) {
 	if !isP256(k.Private) {
 		return nil, fmt.Errorf("token: signing key %q: %w", k.ID, errNotP256)
 	}
-	d, err := scalar(&k)
-	if err != nil {
-		return nil, fmt.Errorf("token: signing key %q: private scalar: %w", k.ID, err)
-	}
 	hdr := appendString([]byte(`{"alg":"ES256","kid":`), k.ID)
 	hdr = append(hdr, `,"typ":"JWT"}`...)
 	rk := &ringKey{
 		Key:    k,
-		d:      d,
 		header: base64.RawURLEncoding.EncodeToString(hdr),
 		jwk: jose.JSONWebKey{
 			Key:       &k.Private.PublicKey,
@@ -136,12 +125,6 @@ func (r *Ring) Has(kid string) bool {
 	return r.load().byID[kid] != nil
 }
 
-// published reports whether k may still verify an unexpired token at now:
-// it is current, or it was retired less than Lifetime+Leeway ago.
-func (k *ringKey) published(now time.Time) bool {
-	return !k.Retired() || now.Before(k.RetiredAt.Add(Lifetime+Leeway))
-}
-
 // JWKS returns the JSON Web Key Set (RFC 7517) of the public keys that may
 // still verify an unexpired token at now, newest first. The bytes are
 // cached and shared: the caller must not modify them.
@@ -153,7 +136,7 @@ func (r *Ring) JWKS(now time.Time) []byte {
 	c := &jwksCache{in: make([]bool, len(s.keys))}
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(s.keys))}
 	for i, k := range s.keys {
-		if c.in[i] = k.published(now); c.in[i] {
+		if c.in[i] = k.Published(now); c.in[i] {
 			set.Keys = append(set.Keys, k.jwk)
 		}
 	}
@@ -171,7 +154,7 @@ func (r *Ring) JWKS(now time.Time) []byte {
 // holds reports whether c is the JWKS of s at now.
 func (c *jwksCache) holds(s *snapshot, now time.Time) bool {
 	for i, k := range s.keys {
-		if c.in[i] != k.published(now) {
+		if c.in[i] != k.Published(now) {
 			return false
 		}
 	}

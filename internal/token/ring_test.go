@@ -162,9 +162,13 @@ func TestRotation(t *testing.T) {
 			t.Errorf("JWKS at rotation%+v = %v, want %v", tt.now.Sub(rotated), got, tt.want)
 		}
 	}
-	// Any token the old key signed has expired by the time it leaves.
-	if _, err := r.Verify(oldTok, gone); !errors.Is(err, ErrExpired) {
-		t.Errorf("old token when its key leaves the JWKS: %v, want ErrExpired", err)
+	// Any token the old key signed has expired by the time it leaves,
+	// and from then on the key verifies nothing.
+	if _, err := r.Verify(oldTok, gone.Add(-time.Nanosecond)); !errors.Is(err, ErrExpired) {
+		t.Errorf("old token just before its key leaves the JWKS: %v, want ErrExpired", err)
+	}
+	if _, err := r.Verify(oldTok, gone); !errors.Is(err, ErrRetiredKey) {
+		t.Errorf("old token when its key leaves the JWKS: %v, want ErrRetiredKey", err)
 	}
 }
 

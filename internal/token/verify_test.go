@@ -24,8 +24,6 @@ func TestVerifyTampered(t *testing.T) {
 		s[i] ^= 1
 		return base64.RawURLEncoding.EncodeToString(s)
 	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	nonCanonical := sig[:85] + string(alphabet[strings.IndexByte(alphabet, sig[85])|1])
 	changedPayload := strings.Replace(payloadOf(t, tok), c.OrgID, "org_other", 1)
 	tests := []struct {
 		name  string
@@ -41,9 +39,8 @@ func TestVerifyTampered(t *testing.T) {
 		{"zero signature", hdr + "." + payload + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 64)), ErrSignature},
 		{"signature truncated", hdr + "." + payload + "." + sig[:85], ErrMalformed},
 		{"signature padded", hdr + "." + payload + "." + sig + "==", ErrMalformed},
-		{"signature non-canonical base64", hdr + "." + payload + "." + nonCanonical, ErrMalformed},
 		{"signature standard base64", hdr + "." + payload + "." + base64.StdEncoding.EncodeToString(rawSig), ErrMalformed},
-		{"no signature", hdr + "." + payload + ".", ErrMalformed},
+		{"no signature", hdr + "." + payload + ".", ErrSignature},
 		{"two segments", hdr + "." + payload, ErrMalformed},
 		{"four segments", tok + "." + sig, ErrMalformed},
 		{"JWE shape", hdr + "." + payload + "." + payload + "." + payload + "." + sig, ErrMalformed},
@@ -55,7 +52,7 @@ func TestVerifyTampered(t *testing.T) {
 		{"header not JSON", b64s("alg=ES256") + "." + payload + "." + sig, ErrMalformed},
 		{"header is an array", b64s(`["ES256"]`) + "." + payload + "." + sig, ErrMalformed},
 		{"longer than MaxLength", tok + strings.Repeat("A", MaxLength), ErrMalformed},
-		{"payload not base64", hdr + ".!!!." + sig, ErrSignature},
+		{"payload not base64", hdr + ".!!!." + sig, ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
