@@ -177,6 +177,7 @@ type AuditEvent struct {
 const (
 	ActionSigninSucceeded   = "signin.succeeded"
 	ActionSigninFailed      = "signin.failed"
+	ActionSigninUnlocked    = "signin.unlocked"
 	ActionUserInvited       = "user.invited"
 	ActionUserActivated     = "user.activated"
 	ActionUserUpdated       = "user.updated"

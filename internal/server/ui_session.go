@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -69,8 +70,10 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 		s.setSessionCookie(w, out.Token)
 		http.Redirect(w, r, localPath(v.Next, "/dashboard"), http.StatusSeeOther)
 		return nil
-	case code == keyhouse.ECREDENTIALS || code == keyhouse.ETHROTTLED || code == keyhouse.EINVALID:
+	case code == keyhouse.ECREDENTIALS || code == keyhouse.ETHROTTLED || code == keyhouse.EINVALID ||
+		code == keyhouse.EUNAVAILABLE && errors.Is(err, service.ErrBusy):
 		v.Step, v.Error = "password", keyhouse.ErrorMessage(err)
+		setRetryAfter(w, err, statusOf[code])
 		return s.render(w, statusOf[code], "login.html", v)
 	default:
 		return err
