@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"keyhouse/internal/password"
 	"keyhouse/internal/server"
 	"keyhouse/internal/service"
 )
@@ -91,7 +92,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { a.svc.Run(bg) })
 	if os.Getenv("GOGC") == "" {
-		wg.Go(func() { tuneGC(bg, time.Second) })
+		reserve := uint64(cfg.PasswordHashes) * uint64(password.Default.Memory) << 10
+		limit := os.Getenv("GOMEMLIMIT") == ""
+		wg.Go(func() { tuneGC(bg, time.Second, reserve, limit) })
 	}
 	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
 	srv.TrustedProxies = opts.proxies
