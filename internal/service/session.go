@@ -37,8 +37,13 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, err
 	keys := throttleKeys(email, req.Email, source)
 	u, m, err := s.checkInTurn(ctx, source, keys, email, req)
 	var out *SignedIn
-	if err == nil {
+	switch keyhouse.ErrorCode(err) {
+	case "":
 		out, err = s.startSession(ctx, keys, u, m)
+	case keyhouse.EINVALID: // the right credentials, no organization chosen: no failure
+		if rerr := s.store.Update(ctx, func(tx Tx) error { return s.refundAttempt(tx, keys) }); rerr != nil {
+			return nil, rerr
+		}
 	}
 	if keyhouse.ErrorCode(err) == keyhouse.ECREDENTIALS {
 		if aerr := s.auditSignInFailure(ctx, email, u); aerr != nil {

@@ -211,3 +211,21 @@ func TestPruneForgetsUnknownEmails(t *testing.T) {
 		t.Fatalf("%d throttle records an hour after the last failure, want 0", n)
 	}
 }
+
+// TestOrganizationChoiceIsNoFailure: signing in without choosing one of
+// several organizations proved the credentials; asking again and again
+// is never throttled.
+func TestOrganizationChoiceIsNoFailure(t *testing.T) {
+	e := keyhousetest.New(t)
+	acme := e.NewOrg(t, "acme")
+	globex := e.NewOrg(t, "globex")
+	if _, err := e.Svc.InviteUser(globex.Ctx, acme.Email, []string{"view"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		_, err := e.Svc.SignIn(from("198.51.100.1"), service.SignInRequest{Email: acme.Email, Password: keyhousetest.Password, OTP: e.Code(t, acme.Secret)})
+		if keyhouse.ErrorCode(err) != keyhouse.EINVALID {
+			t.Fatalf("attempt %d without organization_id: %v", i+1, err)
+		}
+	}
+}
