@@ -3,6 +3,7 @@ package keyhouse
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to one HTTP status in the server and one exit
@@ -29,6 +30,9 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// RetryAfter, when set, is how long the caller should wait before
+	// trying again (the Retry-After header of a 429 or 503).
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

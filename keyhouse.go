@@ -190,6 +190,7 @@ type AuditEvent struct {
 const (
 	ActionSigninSucceeded    = "signin.succeeded"
 	ActionSigninFailed       = "signin.failed"
+	ActionSigninUnlocked     = "signin.unlocked"
 	ActionUserInvited        = "user.invited"
 	ActionInvitationAccepted = "invitation.accepted"
 	ActionUserActivated      = "user.activated"

@@ -45,6 +45,7 @@ commands:
   keys import-legacy    import legacy API keys, one per line
   signing-keys rotate   new token-signing key; the old one verifies until its tokens expire,
                         or with --revoke stops verifying at once
+  users unlock          end the sign-in locks and delays of an account
 
 Run "keyhouse COMMAND -h" for a command's flags. Every flag also reads
 KEYHOUSE_<FLAG> from the environment (for example KEYHOUSE_DB).`
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd, rest := "serve", args
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, rest = args[0], args[1:]
-		if (cmd == "org" || cmd == "client" || cmd == "keys" || cmd == "signing-keys") && len(rest) > 0 {
+		if (cmd == "org" || cmd == "client" || cmd == "keys" || cmd == "signing-keys" || cmd == "users") && len(rest) > 0 {
 			cmd, rest = cmd+" "+rest[0], rest[1:]
 		}
 	}
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.importLegacy(ctx, rest)
 	case "signing-keys rotate":
 		return e.rotateSigningKey(ctx, rest)
+	case "users unlock":
+		return e.unlock(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

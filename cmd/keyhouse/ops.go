@@ -227,3 +227,22 @@ func rotationText(r *service.Rotation, revoke bool) string {
 	}
 	return text
 }
+
+// unlock ends the sign-in locks and delays of one account, from every
+// source.
+func (e *env) unlock(ctx context.Context, args []string) error {
+	var c common
+	fs := e.flags("users unlock", &c)
+	email := fs.String("email", "", "e-mail of the account")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return e.withService(ctx, &c, func(svc *service.Service) error {
+		n, err := svc.Unlock(operator(ctx, ""), *email)
+		if err != nil {
+			return err
+		}
+		text := fmt.Sprintf("unlocked %s: forgot its failed sign-ins from %d sources", *email, n)
+		return e.printResult(&c, map[string]any{"email": *email, "sources": n}, text)
+	})
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -20,19 +21,40 @@ const gcHeadroom = 64 << 20
 
 // tuneGC sets GOGC from the live heap every interval until ctx ends, so
 // that the heap may grow by gcHeadroom before the next collection (see
-// gcPercent). serve runs it unless the GOGC variable chose for itself;
-// GOMEMLIMIT, when set, still bounds the heap.
-func tuneGC(ctx context.Context, every time.Duration) {
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+// gcPercent). serve runs it unless the GOGC variable chose for itself.
+//
+// GOGC multiplies the heap marked live at each collection, and that may
+// hold transient memory: the password hashes' 19 MiB each. A GOGC made
+// for a 10 MB live heap then let a heap marked with two hashes in it
+// grow to over 300 MB. So, unless GOMEMLIMIT chose (limit false), tuneGC
+// also sets a soft memory limit (see memoryLimit): what the runtime uses
+// besides the heap, the live heap, the growth GOGC allows, and reserve,
+// the memory the password hashes may hold at once.
+func tuneGC(ctx context.Context, every time.Duration, reserve uint64, limit bool) {
+	sample := []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+	}
+	if limit {
+		defer debug.SetMemoryLimit(math.MaxInt64)
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	last := -1
 	for {
 		metrics.Read(sample)
-		if sample[0].Value.Kind() == metrics.KindUint64 {
-			if p := gcPercent(sample[0].Value.Uint64(), gcHeadroom); p != last {
+		if v := uint64s(sample); v != nil {
+			if p := gcPercent(v[0], gcHeadroom); p != last {
 				debug.SetGCPercent(p)
 				last = p
+			}
+			if limit {
+				nonHeap := v[1] - min(v[1], v[2]+v[3]+v[4]+v[5])
+				debug.SetMemoryLimit(int64(min(memoryLimit(nonHeap, v[0], gcHeadroom, reserve), math.MaxInt64)))
 			}
 		}
 		select {
@@ -41,6 +63,26 @@ func tuneGC(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// uint64s returns the samples' values, or nil when one is not a uint64.
+func uint64s(samples []metrics.Sample) []uint64 {
+	out := make([]uint64, len(samples))
+	for i, s := range samples {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return nil
+		}
+		out[i] = s.Value.Uint64()
+	}
+	return out
+}
+
+// memoryLimit returns the soft memory limit for a runtime that uses
+// nonHeap bytes besides the heap, with live bytes live: the heap may grow
+// by headroom (or by live, Go's default, when that is more), plus the
+// reserve for transient memory.
+func memoryLimit(nonHeap, live, headroom, reserve uint64) uint64 {
+	return nonHeap + live + max(live, headroom) + reserve
 }
 
 // gcPercent returns the GOGC that lets a heap of live bytes grow by

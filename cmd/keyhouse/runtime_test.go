@@ -25,6 +25,19 @@ func TestGCPercent(t *testing.T) {
 	}
 }
 
+func TestMemoryLimit(t *testing.T) {
+	const mb = 1 << 20
+	// 20 MB besides the heap, 10 MB live, two hashes of 19 MiB: 10 + 64 of
+	// heap, and room for the hashes.
+	if got := memoryLimit(20*mb, 10*mb, gcHeadroom, 38*mb); got != 132*mb {
+		t.Errorf("small heap: %d MB, want 132", got/mb)
+	}
+	// A live heap over the headroom may double, as with Go's default.
+	if got := memoryLimit(20*mb, 300*mb, gcHeadroom, 38*mb); got != 658*mb {
+		t.Errorf("large heap: %d MB, want 658", got/mb)
+	}
+}
+
 func TestProcs(t *testing.T) {
 	if got := procs("", 2); got != 4 {
 		t.Errorf(`procs("", 2) = %d, want 4`, got)
@@ -42,7 +55,7 @@ func TestTuneGC(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		tuneGC(ctx, time.Hour)
+		tuneGC(ctx, time.Hour, 0, false)
 		close(done)
 	}()
 	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}

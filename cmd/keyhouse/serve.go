@@ -4,30 +4,67 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"keyhouse/internal/password"
 	"keyhouse/internal/server"
 	"keyhouse/internal/service"
 )
 
-// serve runs the service until ctx ends (SIGINT or SIGTERM in main).
-func (e *env) serve(ctx context.Context, args []string) error {
-	var c common
-	fs := e.flags("serve", &c)
+// serveOptions is what serve's own flags say.
+type serveOptions struct {
+	addr    string
+	cfg     service.Config
+	proxies []netip.Prefix
+}
+
+// serveFlags parses serve's flags into c and the options.
+func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
+	fs := e.flags("serve", c)
 	addr := fs.String("addr", e.def("addr", defaultAddr), "address to listen on")
 	mfa := fs.String("mfa", e.def("mfa", "required"), "TOTP at sign-in: required or optional")
 	rateText := fs.String("intake-rate", e.def("intake-rate", "0"), "intake requests a second allowed per API key, in bursts of up to twice that (0: no limit)")
+	hashesText := fs.String("password-hashes", e.def("password-hashes", "0"), "password hashes (argon2id, 19 MiB each) run at once; a sign-in that waits over 2 s for a turn gets 503 (0: the number of CPUs)")
+	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if *mfa != "required" && *mfa != "optional" {
-		return fmt.Errorf("--mfa: must be required or optional")
+		return nil, fmt.Errorf("--mfa: must be required or optional")
 	}
-	ln, err := net.Listen("tcp", *addr)
+	rate, err := strconv.ParseFloat(*rateText, 64)
+	if err != nil || rate < 0 {
+		return nil, fmt.Errorf("--intake-rate: must be a number, 0 (no limit) or more")
+	}
+	hashes, err := strconv.Atoi(*hashesText)
+	if err != nil || hashes < 0 {
+		return nil, fmt.Errorf("--password-hashes: must be a whole number, 0 (the number of CPUs) or more")
+	}
+	if hashes == 0 {
+		hashes = runtime.GOMAXPROCS(0) // the CPUs, or a container's CPU limit; before oversubscribe
+	}
+	proxies, err := server.ParseTrustedProxies(*proxiesText)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate, PasswordHashes: hashes}
+	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies}, nil
+}
+
+// serve runs the service until ctx ends (SIGINT or SIGTERM in main).
+func (e *env) serve(ctx context.Context, args []string) error {
+	var c common
+	opts, err := e.serveFlags(args, &c)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -35,12 +72,8 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + ln.Addr().String()
 	}
-	rate, err := strconv.ParseFloat(*rateText, 64)
-	if err != nil || rate < 0 {
-		return fmt.Errorf("--intake-rate: must be a number, 0 (no limit) or more")
-	}
 	oversubscribe() // before the service sizes its signing gate by GOMAXPROCS
-	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate}
+	cfg := opts.cfg
 	if _, sqlite := sqlitePath(c.DB); !sqlite {
 		cfg.ReloadKeys = time.Minute // other instances change the keys too
 	}
@@ -59,9 +92,12 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { a.svc.Run(bg) })
 	if os.Getenv("GOGC") == "" {
-		wg.Go(func() { tuneGC(bg, time.Second) })
+		reserve := uint64(cfg.PasswordHashes) * uint64(password.Default.Memory) << 10
+		limit := os.Getenv("GOMEMLIMIT") == ""
+		wg.Go(func() { tuneGC(bg, time.Second, reserve, limit) })
 	}
 	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
+	srv.TrustedProxies = opts.proxies
 	err = srv.Serve(ctx, ln)
 	stop()
 	wg.Wait()

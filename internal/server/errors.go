@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"keyhouse"
 )
@@ -59,11 +61,31 @@ func (s *Server) statusFor(w http.ResponseWriter, r *http.Request, err error) (i
 	} else if !ok {
 		status, code = http.StatusInternalServerError, keyhouse.EINTERNAL
 	}
-	if status >= 500 {
+	// An error that says when to retry is a refusal by design (the
+	// password hashing is busy), not a failure to log.
+	if !setRetryAfter(w, err, status) && status >= 500 {
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
 			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
 	}
 	return status, code
+}
+
+// setRetryAfter sets Retry-After, in whole seconds, from the error's
+// RetryAfter, and reports whether it had one; a 503 without one says a
+// second.
+func setRetryAfter(w http.ResponseWriter, err error, status int) bool {
+	var wait time.Duration
+	if e, ok := errors.AsType[*keyhouse.Error](err); ok {
+		wait = e.RetryAfter
+	}
+	switch {
+	case wait > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return true
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	}
+	return false
 }
 
 // logError logs an error that happened after the response was started.

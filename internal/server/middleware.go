@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -40,7 +39,7 @@ func (s *Server) sessionCookieName() string {
 // written by writeError.
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := keyhouse.NewContextWithRequest(r.Context(), requestInfo(r))
+		ctx := keyhouse.NewContextWithRequest(r.Context(), s.requestInfo(r))
 		r = r.WithContext(ctx)
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
@@ -80,18 +79,14 @@ func (s *Server) sessionToken(r *http.Request) string {
 	return ""
 }
 
-// requestInfo returns where r came from. The source IP is the TCP peer:
-// keyhouse trusts no forwarding header.
-func requestInfo(r *http.Request) keyhouse.RequestInfo {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+// requestInfo returns where r came from: the client's address (see
+// clientIP) and user agent.
+func (s *Server) requestInfo(r *http.Request) keyhouse.RequestInfo {
 	ua := r.UserAgent()
 	if len(ua) > 512 {
 		ua = ua[:512]
 	}
-	return keyhouse.RequestInfo{IP: ip, UserAgent: ua}
+	return keyhouse.RequestInfo{IP: clientIP(r, s.TrustedProxies), UserAgent: ua}
 }
 
 // statusWriter records the status code written.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"keyhouse/internal/service"
@@ -20,6 +21,10 @@ type Server struct {
 	Logger  *slog.Logger
 	// SecureCookies marks cookies Secure (when the base URL is https).
 	SecureCookies bool
+	// TrustedProxies are the ranges whose X-Forwarded-For is believed
+	// for the client's address (sign-in throttling, audit); none by
+	// default.
+	TrustedProxies []netip.Prefix
 
 	ui      *ui // the console's parsed templates and static files
 	handler http.Handler

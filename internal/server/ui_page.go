@@ -16,7 +16,7 @@ func (s *Server) page(h handlerFunc) http.Handler {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
-		r = r.WithContext(keyhouse.NewContextWithRequest(r.Context(), requestInfo(r)))
+		r = r.WithContext(keyhouse.NewContextWithRequest(r.Context(), s.requestInfo(r)))
 		if err := h(w, r); err != nil {
 			s.writePageError(w, r, err)
 		}

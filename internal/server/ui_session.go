@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -11,9 +12,10 @@ import (
 // loginView is the sign-in page. It has three steps: e-mail and password,
 // then the TOTP code, then (for a member of several organizations) the
 // organization. The later steps carry what was typed before in one hidden
-// field, sealed by the service (ciphertext, 10 minutes, never in an
-// address); nothing is checked until the code is in, so the answer never
-// tells which part was wrong.
+// field, sealed by the service (ciphertext, never in an address), which
+// opens once, within 3 minutes, in the browser that started the sign-in
+// (signInCookie); nothing is checked until the code is in, so the answer
+// never tells which part was wrong.
 type loginView struct {
 	chrome
 	Step  string // "password", "code" or "organization"
@@ -40,20 +42,23 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 	v := loginView{chrome: chrome{Title: "Sign in", Narrow: true}, Next: localPath(r.PostFormValue("next"), "")}
-	req, ok := s.Service.OpenSignIn(r.PostFormValue("state"))
-	switch {
-	case r.PostFormValue("step") == "password":
-		req = service.SignInRequest{Email: strings.TrimSpace(r.PostFormValue("email")), Password: r.PostFormValue("password")}
+	if r.PostFormValue("step") == "password" {
+		req := service.SignInRequest{Email: strings.TrimSpace(r.PostFormValue("email")), Password: r.PostFormValue("password")}
 		v.Email = req.Email
 		if req.Email == "" || req.Password == "" {
 			v.Step, v.Error = "password", "Enter your e-mail address and your password."
 			return s.render(w, http.StatusUnprocessableEntity, "login.html", v)
 		}
-		v.Step, v.State = "code", s.Service.SealSignIn(req)
+		v.Step, v.State = "code", s.Service.SealSignIn(req, s.signInBinding(w, r))
 		return s.render(w, http.StatusOK, "login.html", v)
-	case !ok:
-		v.Step, v.Error = "password", "That sign-in took too long; start again."
+	}
+	binding := s.signInBinding(w, r)
+	req, err := s.Service.OpenSignIn(r.Context(), r.PostFormValue("state"), binding)
+	if keyhouse.ErrorCode(err) == keyhouse.EINVALID {
+		v.Step, v.Error = "password", keyhouse.ErrorMessage(err)
 		return s.render(w, http.StatusUnprocessableEntity, "login.html", v)
+	} else if err != nil {
+		return err
 	}
 	v.Email = req.Email
 	if code := strings.Join(strings.Fields(r.PostFormValue("otp")), ""); code != "" {
@@ -63,18 +68,40 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 	out, orgs, err := s.Service.SignInChoices(r.Context(), req)
 	switch code := keyhouse.ErrorCode(err); {
 	case err == nil && orgs != nil:
-		v.Step, v.Orgs, v.State = "organization", orgs, s.Service.SealSignIn(req)
+		v.Step, v.Orgs, v.State = "organization", orgs, s.Service.SealSignIn(req, binding)
 		return s.render(w, http.StatusOK, "login.html", v)
 	case err == nil:
 		s.setSessionCookie(w, out.Token)
 		http.Redirect(w, r, localPath(v.Next, "/dashboard"), http.StatusSeeOther)
 		return nil
-	case code == keyhouse.ECREDENTIALS || code == keyhouse.ETHROTTLED || code == keyhouse.EINVALID:
+	case code == keyhouse.ECREDENTIALS || code == keyhouse.ETHROTTLED || code == keyhouse.EINVALID ||
+		code == keyhouse.EUNAVAILABLE && errors.Is(err, service.ErrBusy):
 		v.Step, v.Error = "password", keyhouse.ErrorMessage(err)
+		setRetryAfter(w, err, statusOf[code])
 		return s.render(w, statusOf[code], "login.html", v)
 	default:
 		return err
 	}
+}
+
+// signInCookie is the cookie that binds the console's sealed sign-in
+// states to the browser that started the sign-in.
+const signInCookie = "keyhouse_signin"
+
+// signInBinding returns the browser's sign-in binding: the value of its
+// signInCookie, set now with a fresh random value when it has none. A
+// request without the cookie gets a new value, which opens no state
+// sealed before.
+func (s *Server) signInBinding(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(signInCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	v := keyhouse.RandomBase62(43)
+	http.SetCookie(w, &http.Cookie{
+		Name: signInCookie, Value: v, Path: "/login",
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+	return v
 }
 
 // logoutView asks to confirm signing out (sign-out is a POST).

@@ -7,7 +7,6 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"keyhouse"
-	"keyhouse/internal/password"
 )
 
 // Enrolment is the TOTP secret a user adds to an authenticator app while
@@ -32,9 +31,9 @@ func (s *Service) Activate(ctx context.Context, token, pw string) (*Enrolment, e
 	if err != nil {
 		return nil, err
 	}
-	hash, err := password.Hash(pw, s.cfg.Password)
+	hash, err := s.hashPassword(ctx, pw) // a turn of the bounded hashing, as sign-ins take
 	if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
+		return nil, err
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "keyhouse", AccountName: u.Email})
 	if err != nil {

@@ -35,6 +35,9 @@ type Config struct {
 	// IntakeRate limits each API key to this many intake requests a
 	// second on average (bursts of twice that); 0, no limit.
 	IntakeRate float64
+	// PasswordHashes is how many password hashes (argon2id) may run at
+	// once; 0, as many as GOMAXPROCS.
+	PasswordHashes int
 	// OnKeyDeleted, when set, runs after a key deletion has committed and
 	// before the deleting call returns: the data plane's revocation hook.
 	OnKeyDeleted func(keyID string)
@@ -62,6 +65,8 @@ type Service struct {
 	// preempted among dozens (which stretches the latency tail).
 	signing chan struct{}
 	limiter *rateLimiter // the intake's per-key rate limit
+	// hashing bounds the password hashes running at once.
+	hashing *hashTurns
 }
 
 // New returns a Service on store. secret is the server secret: it keys the
@@ -75,6 +80,9 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 	}
 	if cfg.KeysPerClient <= 0 {
 		cfg.KeysPerClient = 10
+	}
+	if cfg.PasswordHashes <= 0 {
+		cfg.PasswordHashes = runtime.GOMAXPROCS(0)
 	}
 	if cfg.Password == (password.Params{}) {
 		cfg.Password = password.Default
@@ -95,6 +103,7 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 		intake:  newCommitter(store, cfg.Logger),
 		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		limiter: &rateLimiter{rate: cfg.IntakeRate},
+		hashing: newHashTurns(cfg.PasswordHashes),
 	}
 	// One key per purpose, each derived from the server secret.
 	for label, box := range map[string]**seal.Box{"totp": &s.totp, "signing-key": &s.keyBox, "console-sign-in": &s.signInBox} {
@@ -115,15 +124,16 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Run does the service's background work until ctx ends: the intake's
-// group commit, flushing last-used times every 30 seconds, and keeping the
-// key index and the signing keys in step with the changes of other
-// processes.
+// group commit, flushing last-used times every 30 seconds, reloading the
+// key index and the signing keys for changes made by other processes, and
+// pruning sign-in records every minute.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.intake.run(ctx) })
 	wg.Go(func() { s.reloadLoop(ctx) })
 	wg.Go(func() { s.watchChanges(ctx) })
 	wg.Go(func() { s.usage.run(ctx, usageEvery) })
+	wg.Go(func() { s.pruneLoop(ctx) })
 	wg.Wait()
 }
 

@@ -33,21 +33,22 @@ type SignedIn struct {
 var errCredentials = keyhouse.Errorf(keyhouse.ECREDENTIALS, "the e-mail, password or code is not right")
 
 // SignIn checks e-mail, password and TOTP code and starts a session. Every
-// failure answers the same ECREDENTIALS error; ETHROTTLED while the account
-// or the source IP is slowed down or locked.
+// failure answers the same ECREDENTIALS error; ETHROTTLED while the pair
+// of account and source, or the source, is slowed down or locked;
+// EUNAVAILABLE when no turn to hash the password came in time.
 func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, error) {
 	email, _ := keyhouse.NormalizeEmail("email", req.Email)
-	keys := throttleKeys(email, req.Email, keyhouse.RequestFromContext(ctx).IP)
-	// The attempt counts as a failure before anything is checked, so that
-	// parallel guesses cannot all slip past the throttle; a success takes
-	// it back.
-	if err := s.countAttempt(ctx, keys); err != nil {
-		return nil, err
-	}
-	u, m, err := s.checkCredentials(ctx, email, req)
+	source := sourceOf(keyhouse.RequestFromContext(ctx).IP)
+	keys := throttleKeys(email, req.Email, source)
+	u, m, err := s.checkInTurn(ctx, source, keys, email, req)
 	var out *SignedIn
-	if err == nil {
+	switch keyhouse.ErrorCode(err) {
+	case "":
 		out, err = s.startSession(ctx, keys, u, m, req.invitation)
+	case keyhouse.EINVALID: // the right credentials, no organization chosen: no failure
+		if rerr := s.store.Update(ctx, func(tx Tx) error { return s.refundAttempt(tx, keys) }); rerr != nil {
+			return nil, rerr
+		}
 	}
 	if keyhouse.ErrorCode(err) == keyhouse.ECREDENTIALS {
 		if aerr := s.auditSignInFailure(ctx, email, u); aerr != nil {
@@ -55,6 +56,23 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, err
 		}
 	}
 	return out, err
+}
+
+// checkInTurn counts the attempt and checks the credentials in a turn of
+// the password hashing: the turns bound the memory and CPU that
+// sign-ins take, and the database writes they make.
+func (s *Service) checkInTurn(ctx context.Context, source string, keys []string, email string, req SignInRequest) (*keyhouse.User, *keyhouse.Membership, error) {
+	if err := s.hashing.acquire(ctx, source); err != nil {
+		return nil, nil, err
+	}
+	defer s.hashing.release()
+	// The attempt counts as a failure before anything is checked, so that
+	// parallel guesses cannot all slip past the throttle; a success takes
+	// it back.
+	if err := s.countAttempt(ctx, keys); err != nil {
+		return nil, nil, err
+	}
+	return s.checkCredentials(ctx, email, req)
 }
 
 // checkCredentials verifies the password (always spending the same work,

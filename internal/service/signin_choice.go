@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -60,33 +62,79 @@ func (s *Service) SignInChoices(ctx context.Context, req SignInRequest) (*Signed
 }
 
 // signInState is what the console carries between the steps of its
-// sign-in form, sealed.
+// sign-in form, sealed: what was typed, and what makes it single-use
+// (ID), bound to one browser (Binding) and short-lived (Expires).
 type signInState struct {
 	Email    string    `json:"e"`
 	Password string    `json:"p"`
 	OTP      string    `json:"o,omitempty"`
+	ID       string    `json:"i"`
+	Binding  []byte    `json:"b"`
 	Expires  time.Time `json:"x"`
 }
 
-// signInStateTTL bounds how long a sealed sign-in state may be used.
-const signInStateTTL = 10 * time.Minute
+// SignInStateTTL bounds how long a sealed sign-in state may be used.
+const SignInStateTTL = 3 * time.Minute
+
+// Why a sealed sign-in state does not open. Each asks to start again.
+var (
+	errStateInvalid  = keyhouse.Errorf(keyhouse.EINVALID, "That sign-in form is not valid; start again.")
+	errStateExpired  = keyhouse.Errorf(keyhouse.EINVALID, "That sign-in took too long; start again.")
+	errStateBrowser  = keyhouse.Errorf(keyhouse.EINVALID, "That sign-in was started in another browser; start again.")
+	errStateReplayed = keyhouse.Errorf(keyhouse.EINVALID, "That sign-in form was already used; start again.")
+)
 
 // SealSignIn seals what a person typed in the first steps of the
 // console's sign-in (e-mail, password, then the code) so that the next
 // step can carry it in a hidden field: the page then holds ciphertext,
-// never the password. It is good for 10 minutes.
-func (s *Service) SealSignIn(req SignInRequest) string {
-	b, _ := json.Marshal(signInState{Email: req.Email, Password: req.Password, OTP: req.OTP, Expires: s.now().Add(signInStateTTL)})
+// never the password. It opens once, within SignInStateTTL, and only with
+// binding: the value of a cookie of the browser that started the sign-in.
+func (s *Service) SealSignIn(req SignInRequest, binding string) string {
+	b, _ := json.Marshal(signInState{
+		Email: req.Email, Password: req.Password, OTP: req.OTP,
+		ID: newToken("sis_"), Binding: bindingHash(binding), Expires: s.now().Add(SignInStateTTL),
+	})
 	return s.signInBox.Seal(b, "console-sign-in")
 }
 
-// OpenSignIn opens a sealed sign-in state; false when it is not one, or
-// has expired.
-func (s *Service) OpenSignIn(sealed string) (SignInRequest, bool) {
+// OpenSignIn opens a sealed sign-in state and spends it. It answers
+// EINVALID, with a message that asks to start again, when sealed is not
+// a state, has expired, was sealed for another binding (another browser)
+// or was opened before.
+func (s *Service) OpenSignIn(ctx context.Context, sealed, binding string) (SignInRequest, error) {
 	b, err := s.signInBox.Open(sealed, "console-sign-in")
 	var st signInState
-	if err != nil || json.Unmarshal(b, &st) != nil || !s.now().Before(st.Expires) {
-		return SignInRequest{}, false
+	if err != nil || json.Unmarshal(b, &st) != nil || st.ID == "" {
+		return SignInRequest{}, errStateInvalid
 	}
-	return SignInRequest{Email: st.Email, Password: st.Password, OTP: st.OTP}, true
+	if !s.now().Before(st.Expires) {
+		return SignInRequest{}, errStateExpired
+	}
+	if binding == "" || subtle.ConstantTimeCompare(st.Binding, bindingHash(binding)) != 1 {
+		return SignInRequest{}, errStateBrowser
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		fresh, err := tx.UseSignInState(st.ID, st.Expires)
+		if err != nil {
+			return fmt.Errorf("use sign-in state: %w", err)
+		}
+		if !fresh {
+			return errStateReplayed
+		}
+		return nil
+	})
+	if err != nil {
+		return SignInRequest{}, err
+	}
+	return SignInRequest{Email: st.Email, Password: st.Password, OTP: st.OTP}, nil
+}
+
+// bindingHash returns what a sealed state keeps of a browser's binding
+// cookie; an empty cookie binds nothing.
+func bindingHash(binding string) []byte {
+	if binding == "" {
+		return nil
+	}
+	h := sha256.Sum256([]byte("console-sign-in\x00" + binding))
+	return h[:]
 }

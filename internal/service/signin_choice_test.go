@@ -49,21 +49,39 @@ func TestSignInChoices(t *testing.T) {
 	}
 }
 
+// TestSealedSignInState: the console's sealed sign-in state holds what
+// was typed unreadably, and opens once, in the browser that started the
+// sign-in, within three minutes; every refusal asks to start again.
 func TestSealedSignInState(t *testing.T) {
 	e := keyhousetest.New(t)
+	ctx := context.Background()
 	req := service.SignInRequest{Email: "a@example.com", Password: keyhousetest.Password, OTP: "123456"}
-	sealed := e.Svc.SealSignIn(req)
+	const browser, other = "browser-cookie", "other-cookie"
+	sealed := e.Svc.SealSignIn(req, browser)
 	if strings.Contains(sealed, keyhousetest.Password) || strings.Contains(sealed, "a@example.com") {
 		t.Fatal("the sealed state shows what it holds")
 	}
-	if got, ok := e.Svc.OpenSignIn(sealed); !ok || got != req {
-		t.Fatalf("OpenSignIn = %+v, %v", got, ok)
+	refused := func(name, sealed, binding, want string) {
+		t.Helper()
+		_, err := e.Svc.OpenSignIn(ctx, sealed, binding)
+		keyhousetest.MustCode(t, err, keyhouse.EINVALID)
+		if msg := keyhouse.ErrorMessage(err); msg != want {
+			t.Errorf("%s: %q, want %q", name, msg, want)
+		}
 	}
-	if _, ok := e.Svc.OpenSignIn(sealed[:len(sealed)-3] + "AAA"); ok {
-		t.Error("a tampered state opens")
+	refused("tampered", sealed[:len(sealed)-3]+"AAA", browser, "That sign-in form is not valid; start again.")
+	refused("another browser", sealed, other, "That sign-in was started in another browser; start again.")
+	refused("no cookie", sealed, "", "That sign-in was started in another browser; start again.")
+	if got, err := e.Svc.OpenSignIn(ctx, sealed, browser); err != nil || got != req {
+		t.Fatalf("OpenSignIn = %+v, %v", got, err)
 	}
-	e.Clock.Add(10 * time.Minute)
-	if _, ok := e.Svc.OpenSignIn(sealed); ok {
-		t.Error("a state opens after 10 minutes")
+	refused("replayed", sealed, browser, "That sign-in form was already used; start again.")
+
+	late := e.Svc.SealSignIn(req, browser)
+	e.Clock.Add(service.SignInStateTTL)
+	refused("after 3 minutes", late, browser, "That sign-in took too long; start again.")
+	e.Clock.Add(-time.Second)
+	if _, err := e.Svc.OpenSignIn(ctx, late, browser); err != nil {
+		t.Fatalf("just inside 3 minutes: %v", err)
 	}
 }

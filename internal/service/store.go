@@ -132,6 +132,21 @@ type Tx interface {
 	FindThrottle(key string) (keyhouse.Throttle, error)
 	PutThrottle(t keyhouse.Throttle) error
 	DeleteThrottle(key string) error
+	// DeleteThrottles forgets every record whose key starts with prefix
+	// and returns how many there were.
+	DeleteThrottles(prefix string) (int, error)
+	// PruneThrottles forgets the records last updated before idle whose
+	// lock (if any) ended before now.
+	PruneThrottles(idle, now time.Time) error
+	// PruneAudit deletes the deployment-wide (organization-less) events
+	// of action but the newest keep.
+	PruneAudit(action string, keep int) error
+
+	// UseSignInState records that the sealed sign-in state id is used,
+	// until expires; false when it was used already.
+	UseSignInState(id string, expires time.Time) (bool, error)
+	// PruneSignInStates forgets the used states that expired before now.
+	PruneSignInStates(now time.Time) error
 }
 
 // Watcher is what Store.WatchChanges calls: the changes other instances

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"keyhouse"
@@ -12,19 +13,27 @@ import (
 
 // throttlePolicy says how failed sign-ins of one subject slow it down:
 // Free failures cost nothing, each one after doubles a delay starting at
-// one second, and from Lock on the subject is locked for LockFor. Failures
-// older than Forget are forgotten.
+// one second (never more than LockFor), and from Lock on each failure
+// locks the subject for LockFor. Failures are forgotten after Forget
+// without one.
 type throttlePolicy struct {
 	Free, Lock int
 	LockFor    time.Duration
 	Forget     time.Duration
 }
 
-// Throttle policies: an account is slowed after 3 failures and locked
-// after 10; a source IP, which many people may share, after 10 and 50.
+// Throttle policies. Failures count per pair (one account from one
+// source) and per source, never per account alone: failures from other
+// sources never stop a user signing in from their own.
+//
+// A pair gets 3 failures free, then waits 1 s, 2 s, … 64 s, and from the
+// 10th on 15 minutes a try: at most 13 guesses in its first hour, 4 an
+// hour after, 105 a day. A source, which many people may share, gets 20
+// failures free over all accounts, then waits 1 s … 512 s, and from the
+// 30th on 15 minutes a try: at most 32 in its first hour, 124 a day.
 var (
-	accountPolicy = throttlePolicy{Free: 3, Lock: 10, LockFor: 15 * time.Minute, Forget: time.Hour}
-	ipPolicy      = throttlePolicy{Free: 10, Lock: 50, LockFor: 15 * time.Minute, Forget: time.Hour}
+	pairPolicy   = throttlePolicy{Free: 3, Lock: 10, LockFor: 15 * time.Minute, Forget: time.Hour}
+	sourcePolicy = throttlePolicy{Free: 20, Lock: 30, LockFor: 15 * time.Minute, Forget: time.Hour}
 )
 
 // delay returns how long a subject with n failures must wait.
@@ -33,27 +42,59 @@ func (p throttlePolicy) delay(n int) time.Duration {
 	case n >= p.Lock:
 		return p.LockFor
 	case n >= p.Free:
-		return time.Second << min(n-p.Free, 20)
+		return min(time.Second<<min(n-p.Free, 20), p.LockFor)
 	}
 	return 0
 }
 
-// throttleKeys returns the subjects of a sign-in: the account (by the
-// normalized e-mail, or the raw text when it is not one) and the IP. The
-// e-mail is hashed so the table holds no address that was never a user's.
-func throttleKeys(email, raw, ip string) []string {
+// sourceOf returns the source a sign-in is throttled by: an IPv4 address,
+// or the /64 of an IPv6 address (one site's network: a host picks any
+// address in it). Anything else is taken as it is.
+func sourceOf(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64) // an IPv6 address always has a /64
+	return p.String()
+}
+
+// accountKey returns the throttle-key prefix of an account (by the
+// normalized e-mail, or the raw text when it is not one), hashed so that
+// the table holds no address that was never a user's.
+func accountKey(email, raw string) string {
 	if email == "" {
 		email = raw
 	}
 	h := sha256.Sum256([]byte(email))
-	return []string{"account:" + hex.EncodeToString(h[:16]), "ip:" + ip}
+	return "pair:" + hex.EncodeToString(h[:16]) + "/"
+}
+
+// throttleKeys returns the subjects of a sign-in: the pair of account and
+// source, then the source.
+func throttleKeys(email, raw, source string) []string {
+	return []string{accountKey(email, raw) + source, "source:" + source}
 }
 
 func policyOf(i int) throttlePolicy {
 	if i == 0 {
-		return accountPolicy
+		return pairPolicy
 	}
-	return ipPolicy
+	return sourcePolicy
+}
+
+// errThrottled answers a sign-in while one of its subjects is locked.
+func errThrottled(wait time.Duration) error {
+	wait = max(time.Second, wait.Round(time.Second))
+	return &keyhouse.Error{
+		Code:       keyhouse.ETHROTTLED,
+		Message:    fmt.Sprintf("too many failed sign-ins; try again in %s", wait),
+		RetryAfter: wait,
+	}
 }
 
 // countAttempt answers ETHROTTLED while any subject is locked, and
@@ -72,7 +113,7 @@ func (s *Service) countAttempt(ctx context.Context, keys []string) error {
 				return fmt.Errorf("find throttle: %w", err)
 			}
 			if now.Before(t.LockedUntil) {
-				return keyhouse.Errorf(keyhouse.ETHROTTLED, "too many failed sign-ins; try again in %s", max(time.Second, t.LockedUntil.Sub(now).Round(time.Second)))
+				return errThrottled(t.LockedUntil.Sub(now))
 			}
 			ts[i] = t
 		}
@@ -91,8 +132,8 @@ func (s *Service) countAttempt(ctx context.Context, keys []string) error {
 	})
 }
 
-// refundAttempt takes back a successful attempt: the account starts
-// afresh; the IP, which others may share, loses this one failure only.
+// refundAttempt takes back a successful attempt: the pair starts afresh;
+// the source, which others may share, loses this one failure only.
 func (s *Service) refundAttempt(tx Tx, keys []string) error {
 	for _, k := range keys { // in countAttempt's order: no deadlock between them
 		if err := tx.Lock("throttle", k); err != nil {
@@ -108,7 +149,7 @@ func (s *Service) refundAttempt(tx Tx, keys []string) error {
 	}
 	if t.Failures > 0 {
 		t.Failures--
-		t.LockedUntil = t.UpdatedAt.Add(ipPolicy.delay(t.Failures))
+		t.LockedUntil = t.UpdatedAt.Add(sourcePolicy.delay(t.Failures))
 		if err := tx.PutThrottle(t); err != nil {
 			return fmt.Errorf("put throttle: %w", err)
 		}
@@ -116,9 +157,30 @@ func (s *Service) refundAttempt(tx Tx, keys []string) error {
 	return nil
 }
 
+// Unlock ends every sign-in lock and delay of the account with e-mail
+// email, from every source, and returns how many sources had one: the
+// operator's `keyhouse users unlock`. The sources' own counts stay.
+func (s *Service) Unlock(ctx context.Context, email string) (int, error) {
+	if p := keyhouse.PrincipalFromContext(ctx); p == nil || !p.Operator {
+		return 0, keyhouse.Errorf(keyhouse.EFORBIDDEN, "only the operator may unlock an account")
+	}
+	norm, err := keyhouse.NormalizeEmail("email", email)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.store.Update(ctx, func(tx Tx) (err error) {
+		if n, err = tx.DeleteThrottles(accountKey(norm, email)); err != nil {
+			return fmt.Errorf("unlock: %w", err)
+		}
+		return s.audit(ctx, tx, "", "", keyhouse.ActionSigninUnlocked, norm)
+	})
+	return n, err
+}
+
 // auditSignInFailure records a failed sign-in in each organization of the
 // user, or with no organization when the e-mail is nobody's or the user
-// has none.
+// has none (Prune keeps the newest auditUnknownKeep of those).
 func (s *Service) auditSignInFailure(ctx context.Context, email string, u *keyhouse.User) error {
 	return s.store.Update(ctx, func(tx Tx) error {
 		var ms []*keyhouse.Membership

@@ -10,8 +10,8 @@ const (
 	auditMaxLimit     = 1001 // the service's page of 1000, plus one that tells whether another follows
 )
 
-// AppendAudit inserts ev and sets its ID. Audit events are never updated
-// or deleted.
+// AppendAudit inserts ev and sets its ID. Audit events are never updated,
+// and deleted only by PruneAudit.
 func (t *txn) AppendAudit(ev *keyhouse.AuditEvent) error {
 	ev.Time = stored(ev.Time)
 	err := t.queryRow(`INSERT INTO audit_events
@@ -69,4 +69,14 @@ func (t *txn) ListAudit(f keyhouse.AuditFilter) ([]*keyhouse.AuditEvent, error) 
 		return nil, translate("list audit events", "audit event", err)
 	}
 	return evs, nil
+}
+
+// PruneAudit deletes the deployment-wide (organization-less) events of
+// action but the newest keep: failed sign-ins of unknown e-mails, which
+// anyone can cause, must not fill the disk.
+func (t *txn) PruneAudit(action string, keep int) error {
+	_, err := t.exec(`DELETE FROM audit_events WHERE org_id = '' AND action = ? AND id <= (
+			SELECT id FROM audit_events WHERE org_id = '' AND action = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+		action, action, keep)
+	return translate("prune audit events", "audit event", err)
 }

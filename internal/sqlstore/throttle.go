@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"database/sql"
 	"errors"
+	"time"
 
 	"keyhouse"
 )
@@ -42,4 +43,42 @@ func (t *txn) PutThrottle(th keyhouse.Throttle) error {
 func (t *txn) DeleteThrottle(key string) error {
 	_, err := t.exec(`DELETE FROM login_throttles WHERE key = ?`, key)
 	return translate("delete throttle", "throttle", err)
+}
+
+// DeleteThrottles forgets every record whose key starts with prefix and
+// returns how many there were.
+func (t *txn) DeleteThrottles(prefix string) (int, error) {
+	res, err := t.exec(`DELETE FROM login_throttles WHERE substr(key, 1, ?) = ?`, len(prefix), prefix)
+	if err != nil {
+		return 0, translate("delete throttles", "throttle", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), translate("delete throttles", "throttle", err)
+}
+
+// PruneThrottles forgets the records last updated before idle whose lock,
+// if any, ended before now.
+func (t *txn) PruneThrottles(idle, now time.Time) error {
+	_, err := t.exec(`DELETE FROM login_throttles WHERE updated_at < ? AND COALESCE(locked_until, 0) < ?`,
+		micros(idle), micros(now))
+	return translate("prune throttles", "throttle", err)
+}
+
+// UseSignInState records the sealed sign-in state id as used until
+// expires; false when it was used already.
+func (t *txn) UseSignInState(id string, expires time.Time) (bool, error) {
+	res, err := t.exec(`INSERT INTO sign_in_states (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+		id, micros(expires))
+	if err != nil {
+		return false, translate("use sign-in state", "sign-in state", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, translate("use sign-in state", "sign-in state", err)
+}
+
+// PruneSignInStates forgets the used sign-in states that expired before
+// now: they could not be opened again anyway.
+func (t *txn) PruneSignInStates(now time.Time) error {
+	_, err := t.exec(`DELETE FROM sign_in_states WHERE expires_at < ?`, micros(now))
+	return translate("prune sign-in states", "sign-in state", err)
 }
