@@ -212,6 +212,20 @@ func (e *Env) Accept(tb testing.TB, u *User, url string) {
 	}
 }
 
+// Join makes u, an account of another organization, a member of by's
+// organization with roles too: by invites u's address and u accepts.
+// u's session stays in its own organization.
+func (e *Env) Join(tb testing.TB, u, by *User, roles ...string) {
+	tb.Helper()
+	inv, err := e.Svc.InviteUser(by.Ctx, u.Email, roles)
+	if err != nil {
+		tb.Fatalf("invite %s: %v", u.Email, err)
+	}
+	if _, err := e.Svc.AcceptInvitation(u.Ctx, TokenOf(tb, inv.ActivationURL)); err != nil {
+		tb.Fatalf("accept: %v", err)
+	}
+}
+
 // Invite adds an activated, signed-in member with roles to by's org.
 func (e *Env) Invite(tb testing.TB, by *User, email string, roles ...string) *User {
 	tb.Helper()

@@ -252,13 +252,7 @@ func mustURL(s string) *url.URL {
 // the console asks which one, after the credentials are checked.
 func TestConsoleOrganizationPicker(t *testing.T) {
 	f := newFixture(t)
-	inv, err := f.e.Svc.InviteUser(f.other.Ctx, f.owner.Email, []string{"view"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.e.Svc.AcceptInvitation(f.owner.Ctx, keyhousetest.TokenOf(t, inv.ActivationURL)); err != nil {
-		t.Fatal(err)
-	}
+	f.e.Join(t, f.owner, f.other, "view")
 	w := newWebClient(t, f.srv.URL)
 	resp, body := signInForm(t, f.e, w, f.owner, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, `name="organization_id" value="`+f.other.OrgID+`"`) ||

@@ -15,13 +15,7 @@ func TestSignInChoices(t *testing.T) {
 	e := keyhousetest.New(t)
 	acme := e.NewOrg(t, "acme")
 	globex := e.NewOrg(t, "globex")
-	inv, err := e.Svc.InviteUser(globex.Ctx, acme.Email, []string{"view"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Svc.AcceptInvitation(acme.Ctx, keyhousetest.TokenOf(t, inv.ActivationURL)); err != nil {
-		t.Fatal(err)
-	}
+	e.Join(t, acme, globex, "view")
 	ctx := context.Background()
 	req := func(code, org string) service.SignInRequest {
 		return service.SignInRequest{Email: acme.Email, Password: keyhousetest.Password, OTP: code, OrganizationID: org}
