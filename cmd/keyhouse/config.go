@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net/url"
+	"os"
+	"slices"
 	"strings"
 
+	"keyhouse"
 	"keyhouse/internal/seal"
 	"keyhouse/internal/service"
 	"keyhouse/internal/sqlstore"
@@ -30,24 +35,39 @@ type common struct {
 	BaseURL    string
 	JSON       bool
 	LogFormat  string
+	// readOnly is set by commands that only read: they create neither the
+	// database nor the server secret.
+	readOnly bool
 }
 
-// flags returns a flag set whose defaults read KEYHOUSE_* variables, with
-// the common flags registered.
-func (e *env) flags(name string, c *common) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.StringVar(&c.DB, "db", e.def("db", "sqlite:keyhouse.db"), "database: sqlite:PATH or postgres://…")
-	fs.StringVar(&c.SecretFile, "secret-file", e.def("secret-file", ""), "server secret file (default: next to the SQLite database)")
-	fs.StringVar(&c.BaseURL, "base-url", e.def("base-url", ""), "URL people reach keyhouse at, for links (default: http:// and --addr)")
-	fs.BoolVar(&c.JSON, "json", e.def("json", "") == "true", "print one JSON object")
-	fs.StringVar(&c.LogFormat, "log-format", e.def("log-format", "text"), "log format: text or json")
+// flags returns the flag set of the command name with the shared flags
+// that apply to it registered; their defaults read KEYHOUSE_* variables.
+func (e *env) flags(name string, c *common) *flagSet {
+	cmd := find(name)
+	fs := e.newFlagSet(cmd)
+	if cmd.flags&noDB == 0 {
+		fs.StringVar(&c.DB, "db", e.def("db", "sqlite:keyhouse.db"), "database: sqlite:PATH or postgres://…")
+		fs.check("db", checkDB)
+		fs.StringVar(&c.SecretFile, "secret-file", e.def("secret-file", ""), "server secret file (default: next to the SQLite database; required with PostgreSQL)")
+	}
+	if cmd.flags&withBaseURL != 0 {
+		fs.StringVar(&c.BaseURL, "base-url", e.def("base-url", ""), "URL people reach keyhouse at, for links (default: http:// and the listening address)")
+		fs.check("base-url", checkBaseURL)
+	}
+	if cmd.flags&withJSON != 0 {
+		fs.BoolVar(&c.JSON, "json", e.def("json", "") == "true", "print one JSON object")
+	}
+	c.LogFormat = "text"
+	if cmd.flags&withLogFormat != 0 {
+		fs.StringVar(&c.LogFormat, "log-format", e.def("log-format", "text"), "log format: text or json")
+		fs.check("log-format", oneOf("text", "json"))
+	}
 	return fs
 }
 
 // def returns KEYHOUSE_<NAME> or fallback.
 func (e *env) def(name, fallback string) string {
-	if v := e.getenv("KEYHOUSE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+	if v := e.getenv(envName(name)); v != "" {
 		return v
 	}
 	return fallback
@@ -72,13 +92,18 @@ type app struct {
 // creates) the server secret and builds the service.
 func (e *env) open(ctx context.Context, c *common, cfg service.Config) (*app, error) {
 	logger := e.logger(c)
+	if c.readOnly {
+		if err := requireDatabase(c); err != nil {
+			return nil, err
+		}
+	}
 	secret, err := e.secret(c, logger)
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlstore.Open(ctx, c.DB)
+	store, err := openStore(ctx, c.DB)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
 	if c.BaseURL == "" { // the commands' links point at a default serve
 		c.BaseURL = "http://" + e.def("addr", defaultAddr)
@@ -92,8 +117,43 @@ func (e *env) open(ctx context.Context, c *common, cfg service.Config) (*app, er
 	return &app{store: store, svc: svc, logger: logger}, nil
 }
 
+// openStore opens the database of dsn; its error names the database
+// (without a password) and the cause, for the operator's terminal.
+func openStore(ctx context.Context, dsn string) (*sqlstore.Store, error) {
+	store, err := sqlstore.Open(ctx, dsn)
+	if err == nil {
+		return store, nil
+	}
+	cause := err
+	if e, ok := errors.AsType[*keyhouse.Error](err); ok && e.Err != nil {
+		cause = e.Err // the driver's words: which host, what failed
+	}
+	return nil, fmt.Errorf("database %s: %s", redactDSN(dsn), oneLine(cause.Error()))
+}
+
+// oneLine joins the lines of text (a driver's report of each address it
+// tried) with "; ", once each.
+func oneLine(text string) string {
+	var parts []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(parts, l) {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// redactDSN returns dsn without a password.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
+}
+
 // secret loads the server secret. With SQLite and no --secret-file, it
-// lives next to the database and is created on first use.
+// lives next to the database and is created on first use, except by a
+// command that only reads.
 func (e *env) secret(c *common, logger *slog.Logger) ([]byte, error) {
 	path, create := c.SecretFile, false
 	if path == "" {
@@ -101,16 +161,31 @@ func (e *env) secret(c *common, logger *slog.Logger) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("--secret-file (KEYHOUSE_SECRET_FILE) is required with PostgreSQL: every instance must share it")
 		}
-		path, create = dbPath+".secret", true
+		path, create = dbPath+".secret", !c.readOnly
 	}
 	key, created, err := seal.LoadKeyFile(path, create)
-	if err != nil {
-		return nil, fmt.Errorf("server secret: %w", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no server secret at %s: give --secret-file, or run keyhouse serve or migrate once to create it", path)
+	} else if err != nil {
+		return nil, err // its message names the server secret and the path
 	}
 	if created {
 		logger.Info("generated a new server secret; back it up with the database", "path", path)
 	}
 	return key, nil
+}
+
+// requireDatabase refuses a command that only reads when c's SQLite
+// database does not exist yet (opening it would create an empty one).
+func requireDatabase(c *common) error {
+	path, ok := sqlitePath(c.DB)
+	if !ok {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--db: no database at %s; keyhouse serve or keyhouse migrate creates it", path)
+	}
+	return nil
 }
 
 // sqlitePath returns the file of a SQLite DSN.

@@ -34,53 +34,29 @@ func message(err error) string {
 	return err.Error()
 }
 
-const usage = `usage: keyhouse [command] [flags]
-
-commands:
-  serve                 run the service (the default)
-  migrate               apply database migrations and exit
-  org create            create an organization and its Owner's activation link
-  org list              list organizations
-  client init           initialize a client and print its client ID
-  keys import-legacy    import legacy API keys, one per line
-  signing-keys rotate   new token-signing key; the old one verifies until its tokens expire,
-                        or with --revoke stops verifying at once
-  users unlock          end the sign-in locks and delays of an account
-
-Run "keyhouse COMMAND -h" for a command's flags. Every flag also reads
-KEYHOUSE_<FLAG> from the environment (for example KEYHOUSE_DB).`
-
 // run is the program: args without the program name, getenv for flag
-// defaults, stdout for results, stderr for logs.
+// defaults, stdout for results and help, stderr for logs.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd, rest := "serve", args
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, rest = args[0], args[1:]
-		if (cmd == "org" || cmd == "client" || cmd == "keys" || cmd == "signing-keys" || cmd == "users") && len(rest) > 0 {
-			cmd, rest = cmd+" "+rest[0], rest[1:]
-		}
-	}
 	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
-	switch cmd {
-	case "serve":
-		return e.serve(ctx, rest)
-	case "migrate":
-		return e.migrate(ctx, rest)
-	case "org create":
-		return e.orgCreate(ctx, rest)
-	case "org list":
-		return e.orgList(ctx, rest)
-	case "client init":
-		return e.clientInit(ctx, rest)
-	case "keys import-legacy":
-		return e.importLegacy(ctx, rest)
-	case "signing-keys rotate":
-		return e.rotateSigningKey(ctx, rest)
-	case "users unlock":
-		return e.unlock(ctx, rest)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
+	cmd, group, rest := lookUp(args)
+	switch {
+	case cmd == nil && inGroup(group) != nil:
+		if len(rest) > 0 && !isHelp(rest[0]) {
+			return fmt.Errorf("unknown command %q (run \"keyhouse %s --help\")", group+" "+rest[0], group)
+		}
+		usage(stdout, group, inGroup(group))
 		return nil
+	case cmd == nil:
+		return fmt.Errorf("unknown command %q (run \"keyhouse help\")", group)
+	case cmd.name == "help":
+		return e.help(ctx, rest)
+	case cmd.name == "version":
+		return e.version(ctx, rest)
 	}
-	return fmt.Errorf("unknown command %q (run \"keyhouse help\")", cmd)
+	return cmd.run(e, ctx, rest)
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
 }

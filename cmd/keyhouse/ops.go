@@ -11,7 +11,6 @@ import (
 
 	"keyhouse"
 	"keyhouse/internal/service"
-	"keyhouse/internal/sqlstore"
 	"keyhouse/internal/token"
 )
 
@@ -40,29 +39,14 @@ func (e *env) printResult(c *common, v any, text string) error {
 	return err
 }
 
-// parse parses args and refuses stray arguments.
-func parse(fs interface {
-	Parse([]string) error
-	NArg() int
-	Arg(int) string
-}, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
-
 func (e *env) migrate(ctx context.Context, args []string) error {
 	var c common
-	if err := parse(e.flags("migrate", &c), args); err != nil {
+	if err := e.flags("migrate", &c).Parse(args); err != nil {
 		return err
 	}
-	store, err := sqlstore.Open(ctx, c.DB)
+	store, err := openStore(ctx, c.DB)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
 	defer store.Close()
 	return e.printResult(&c, map[string]string{"status": "migrated"}, "migrations applied")
@@ -73,8 +57,11 @@ func (e *env) orgCreate(ctx context.Context, args []string) error {
 	fs := e.flags("org create", &c)
 	name := fs.String("name", "", "organization name")
 	email := fs.String("owner-email", "", "e-mail of the first Owner")
-	if err := parse(fs, args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if c.BaseURL == "" {
+		fmt.Fprintf(e.stderr, "keyhouse: the link assumes keyhouse is reached at http://%s (no --base-url or KEYHOUSE_BASE_URL)\n", e.def("addr", defaultAddr))
 	}
 	return e.withService(ctx, &c, func(svc *service.Service) error {
 		out, err := svc.CreateOrganization(operator(ctx, ""), *name, *email)
@@ -87,8 +74,8 @@ func (e *env) orgCreate(ctx context.Context, args []string) error {
 }
 
 func (e *env) orgList(ctx context.Context, args []string) error {
-	var c common
-	if err := parse(e.flags("org list", &c), args); err != nil {
+	c := common{readOnly: true}
+	if err := e.flags("org list", &c).Parse(args); err != nil {
 		return err
 	}
 	var orgs []*keyhouse.Organization
@@ -119,7 +106,7 @@ func (e *env) clientInit(ctx context.Context, args []string) error {
 	org := fs.String("org", "", "organization id")
 	envName := fs.String("env", "", "environment: sandbox or production")
 	name := fs.String("name", "", "client name")
-	if err := parse(fs, args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	environment, err := keyhouse.ParseEnvironment("--env", *envName)
@@ -142,7 +129,7 @@ func (e *env) importLegacy(ctx context.Context, args []string) error {
 	envName := fs.String("env", "", "environment: sandbox or production")
 	client := fs.String("client", "", "client ID")
 	file := fs.String("file", "", "file with one legacy key per line (- for standard input)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	environment, err := keyhouse.ParseEnvironment("--env", *envName)
@@ -158,7 +145,7 @@ func (e *env) importLegacy(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return e.printResult(&c, map[string]int{"imported": n}, fmt.Sprintf("%d legacy keys imported", n))
+		return e.printResult(&c, map[string]int{"imported": n}, fmt.Sprintf("%d legacy %s imported", n, plural(n, "key", "keys")))
 	})
 }
 
@@ -196,7 +183,7 @@ func (e *env) rotateSigningKey(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("signing-keys rotate", &c)
 	revoke := fs.Bool("revoke", e.def("revoke", "") == "true", "delete the current key at once: its tokens stop verifying on every instance within 1 s")
-	if err := parse(fs, args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	return e.withService(ctx, &c, func(svc *service.Service) error {
@@ -234,7 +221,7 @@ func (e *env) unlock(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("users unlock", &c)
 	email := fs.String("email", "", "e-mail of the account")
-	if err := parse(fs, args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	return e.withService(ctx, &c, func(svc *service.Service) error {
@@ -242,7 +229,15 @@ func (e *env) unlock(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		text := fmt.Sprintf("unlocked %s: forgot its failed sign-ins from %d sources", *email, n)
+		text := fmt.Sprintf("unlocked %s: forgot its failed sign-ins from %d %s", *email, n, plural(n, "source", "sources"))
 		return e.printResult(&c, map[string]any{"email": *email, "sources": n}, text)
 	})
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -28,6 +28,7 @@ type serveOptions struct {
 func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	fs := e.flags("serve", c)
 	addr := fs.String("addr", e.def("addr", defaultAddr), "address to listen on")
+	fs.check("addr", checkAddr)
 	mfa := fs.String("mfa", e.def("mfa", "required"), "TOTP at sign-in: required or optional")
 	rateText := fs.String("intake-rate", e.def("intake-rate", "0"), "intake requests a second allowed per API key, in bursts of up to twice that (0: no limit)")
 	hashesText := fs.String("password-hashes", e.def("password-hashes", "0"), "password hashes (argon2id, 19 MiB each) run at once; a sign-in that waits over 2 s for a turn gets 503 (0: the number of CPUs)")

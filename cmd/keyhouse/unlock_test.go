@@ -33,7 +33,7 @@ func TestUsersUnlock(t *testing.T) {
 	keyhousetest.MustCode(t, err, keyhouse.ETHROTTLED)
 
 	out, msg := cli(t, db, "users", "unlock", "--email", "Ada@example.com")
-	if msg != "" || !strings.Contains(out, "from 1 sources") {
+	if msg != "" || !strings.Contains(out, "from 1 source\n") {
 		t.Fatalf("users unlock = %q (%s)", out, msg)
 	}
 	_, err = svc.SignIn(ctx, bad)

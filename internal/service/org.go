@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"keyhouse"
@@ -101,6 +102,9 @@ func validateNewOrg(nameField, name, ownerEmail string) (string, error) {
 // Owner. It stays pending until the link is used, also when the address
 // already has an account: that account must accept.
 func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*CreatedOrg, error) {
+	if err := requireNewName(tx, name); err != nil {
+		return nil, err
+	}
 	org := &keyhouse.Organization{
 		ID: keyhouse.NewID("org"), Name: name, State: keyhouse.OrgPending, CreatedAt: s.now(),
 	}
@@ -118,6 +122,22 @@ func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*Cr
 		return nil, err
 	}
 	return &CreatedOrg{OrganizationID: org.ID, ActivationURL: url}, nil
+}
+
+// requireNewName refuses a name that another organization has, in any
+// case: two organizations of one name cannot be told apart in the
+// console, the CLI's list or an e-mail.
+func requireNewName(tx Tx, name string) error {
+	orgs, err := tx.ListOrgs()
+	if err != nil {
+		return fmt.Errorf("list orgs: %w", err)
+	}
+	for _, o := range orgs {
+		if strings.EqualFold(strings.TrimSpace(o.Name), strings.TrimSpace(name)) {
+			return keyhouse.Errorf(keyhouse.ECONFLICT, "name: an organization named %q already exists (%s)", o.Name, o.ID)
+		}
+	}
+	return nil
 }
 
 // ListOrganizations returns every organization. Only the operator may.
