@@ -11,6 +11,7 @@ import (
 
 	"keyhouse"
 	"keyhouse/internal/service"
+	"keyhouse/internal/sqlstore"
 	"keyhouse/internal/token"
 )
 
@@ -240,4 +241,39 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// backup copies a live SQLite database into a new file; for PostgreSQL it
+// says what to do instead.
+func (e *env) backup(ctx context.Context, args []string) error {
+	c := common{readOnly: true}
+	fs := e.flags("backup", &c)
+	to := fs.String("to", "", "the new file to write the copy to (mode 0600; it must not exist)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *to == "" {
+		return fmt.Errorf("--to: is required")
+	}
+	if _, ok := sqlitePath(c.DB); !ok {
+		return sqlstore.ErrBackupPostgres
+	}
+	if err := requireDatabase(&c); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c.DB)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Backup(ctx, *to); err != nil {
+		return err
+	}
+	secret := c.SecretFile
+	if secret == "" {
+		path, _ := sqlitePath(c.DB)
+		secret = path + ".secret"
+	}
+	text := fmt.Sprintf("backup written to %s; keep it with the server secret %s (without it no API key verifies)", *to, secret)
+	return e.printResult(&c, map[string]string{"backup": *to, "secret_file": secret}, text)
 }
