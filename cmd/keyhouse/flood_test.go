@@ -37,11 +37,7 @@ func TestSignInFloodMemory(t *testing.T) {
 		t.Skip("needs /proc to read the server's peak RSS")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "keyhouse")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	srv := startProcess(t, bin, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(dir, "kh.db"))
+	srv := startProcess(t, buildKeyhouse(t), "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(dir, "kh.db"))
 	password, secret := srv.owner(t)
 	signIn := map[string]string{"email": "owner@acme.example", "password": password, "otp": code(t, secret, 0)}
 	srv.call(t, "", "POST", "/api/v1/sessions", signIn, 201, nil) // one hash, as any day

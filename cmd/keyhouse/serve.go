@@ -22,6 +22,7 @@ type serveOptions struct {
 	addr    string
 	cfg     service.Config
 	proxies []netip.Prefix
+	cert    *server.Certificate // nil: plain HTTP
 }
 
 // serveFlags parses serve's flags into c and the options.
@@ -33,7 +34,12 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	rateText := fs.String("intake-rate", e.def("intake-rate", "0"), "intake requests a second allowed per API key, in bursts of up to twice that (0: no limit)")
 	hashesText := fs.String("password-hashes", e.def("password-hashes", "0"), "password hashes (argon2id, 19 MiB each) run at once; a sign-in that waits over 2 s for a turn gets 503 (0: the number of CPUs)")
 	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
+	tlsFiles := e.tlsFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	cert, err := tlsFiles.load()
+	if err != nil {
 		return nil, err
 	}
 	if *mfa != "required" && *mfa != "optional" {
@@ -55,7 +61,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate, PasswordHashes: hashes}
-	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies}, nil
+	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert}, nil
 }
 
 // serve runs the service until ctx ends (SIGINT or SIGTERM in main).
@@ -70,7 +76,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	if c.BaseURL == "" {
+	if c.BaseURL == "" && opts.cert != nil {
+		c.BaseURL = "https://" + ln.Addr().String()
+	} else if c.BaseURL == "" {
 		c.BaseURL = "http://" + ln.Addr().String()
 	}
 	oversubscribe() // before the service sizes its signing gate by GOMAXPROCS
@@ -99,6 +107,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
 	srv.TrustedProxies = opts.proxies
+	if opts.cert != nil {
+		ln = serveTLS(ctx, ln, opts.cert, a.logger)
+	}
 	err = srv.Serve(ctx, ln)
 	stop()
 	wg.Wait()
