@@ -45,6 +45,11 @@ func (e *env) migrate(ctx context.Context, args []string) error {
 	if err := e.flags("migrate", &c).Parse(args); err != nil {
 		return err
 	}
+	// The secret is checked (or on SQLite made) too: whatever serves
+	// this database next will need it.
+	if _, err := e.secret(&c, e.logger(&c)); err != nil {
+		return err
+	}
 	store, err := openStore(ctx, c.DB)
 	if err != nil {
 		return err

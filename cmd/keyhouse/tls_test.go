@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -67,16 +66,6 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 		}
 	}
 	waitForCert(t, addr, cfg, second)
-}
-
-// buildKeyhouse builds this package's binary into the test's folder.
-func buildKeyhouse(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "keyhouse")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // writeCert writes a new self-signed certificate for 127.0.0.1 named cn
