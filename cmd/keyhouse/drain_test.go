@@ -80,7 +80,7 @@ func drain(t *testing.T, bin, kind string) {
 
 	f := l.checkEvents(t, db)
 	if f.storedUnacked != 0 {
-		t.Errorf("%d events are stored without their 202: a request in flight at SIGTERM was cut off", f.storedUnacked)
+		t.Errorf("%d events are stored without their 202: a request in flight at SIGTERM was cut off (%s)", f.storedUnacked, f.unackedAnswer)
 	}
 	var used int64
 	if err := db.open(t).QueryRow(db.bind(`SELECT last_used_at FROM api_keys WHERE key_id = ?`), gen.KeyID).Scan(&used); err != nil {
