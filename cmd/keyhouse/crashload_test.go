@@ -230,8 +230,10 @@ func pause(ctx context.Context) {
 
 // eventFigures are the results of checkEvents.
 type eventFigures struct {
-	sent, acked, stored, storedUnacked, duplicates int
-	unackedAnswer                                  string // what the first batch stored without a 202 got
+	sent, acked, stored int
+	storedUnacked       int    // events stored whose request got no 202
+	unackedAnswer       string // what the first of those requests got
+	duplicates          int
 }
 
 // checkEvents compares the events in db with the ledger: every event
