@@ -10,27 +10,34 @@ import (
 	"time"
 )
 
-// crashRounds is how many times TestCrashRecovery kills keyhouse per store.
-const crashRounds = 10
+// crashRounds is how many times the crash test kills keyhouse per store.
+const crashRounds = 8
 
-// TestCrashRecovery runs `keyhouse serve` as a process under load from
-// several connections (8 intake connections posting NDJSON batches with
-// the tokens of 4 keys; 2 management connections initializing clients,
-// generating keys with a token each and deleting them), kills it with
-// SIGKILL at a random moment, restarts it on the same database, and does
-// that crashRounds times, on SQLite and on PostgreSQL. Then: every event
-// answered 202 is stored once, with the id answered; no event is stored
-// twice; a batch is stored whole or not at all; the per-day counts match
-// the events; every key answered 201 and not deleted gets a token; every
-// key answered 204 on delete gets 401, and so does its old token at the
-// intake; a key whose delete the crash cut off is either whole or gone.
-func TestCrashRecovery(t *testing.T) {
+// TestServeProcess runs `keyhouse serve` as a process of its own (built
+// once for every subtest), on SQLite and on PostgreSQL: "crash" kills it
+// again and again under load (see crashRecovery), "drain" stops it with
+// SIGTERM under load (see drain).
+func TestServeProcess(t *testing.T) {
 	bin := buildKeyhouse(t)
 	for _, kind := range []string{"sqlite", "postgres"} {
-		t.Run(kind, func(t *testing.T) { crashRecovery(t, bin, kind) })
+		t.Run("crash/"+kind, func(t *testing.T) { crashRecovery(t, bin, kind) })
+	}
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run("drain/"+kind, func(t *testing.T) { drain(t, bin, kind) })
 	}
 }
 
+// crashRecovery puts `keyhouse serve` under load from several
+// connections (8 intake connections posting NDJSON batches with the
+// tokens of 4 keys; 2 management connections initializing clients,
+// generating keys with a token each and deleting them), kills it with
+// SIGKILL at a random moment, restarts it on the same database, and does
+// that crashRounds times. Then: every event answered 202 is stored once,
+// with the id answered; no event is stored twice; a batch is stored whole
+// or not at all; the per-day counts match the events; every key answered
+// 201 and not deleted gets a token; every key answered 204 on delete gets
+// 401, and so does its old token at the intake; a key whose delete the
+// crash cut off is either whole or gone.
 func crashRecovery(t *testing.T, bin, kind string) {
 	start := time.Now()
 	db := newTestDB(t, kind)
@@ -71,7 +78,7 @@ func crashRecovery(t *testing.T, bin, kind string) {
 }
 
 // crashRound puts the load on srv, waits until it has acknowledged
-// events, lets it run a random 50–800 ms more, kills srv, and stops the
+// events, lets it run a random 20–620 ms more, kills srv, and stops the
 // load. It returns the events acknowledged so far, the requests in flight
 // at the kill, and how long the load had run.
 func crashRound(t *testing.T, l *ledger, srv *child, session string, intakeKeys []string) (int64, int64, time.Duration) {
@@ -93,7 +100,7 @@ func crashRound(t *testing.T, l *ledger, srv *child, session string, intakeKeys 
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(50*time.Millisecond + rand.N(750*time.Millisecond))
+	time.Sleep(20*time.Millisecond + rand.N(600*time.Millisecond))
 	inFlight := l.inFlight.Load()
 	after := time.Since(began)
 	srv.kill()

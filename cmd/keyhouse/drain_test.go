@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// TestServeDrainsOnSIGTERM sends SIGTERM to a `keyhouse serve` process
+// drain sends SIGTERM to a `keyhouse serve` process
 // under intake and token load, with one intake request in flight whose
 // body is only half sent. The listener must stop (new connections are
 // refused) while that request is still open; the request, completed
@@ -23,13 +23,6 @@ import (
 // event answered 202 is stored once, and no request in flight is stored
 // unanswered; and the key's last-used time, which
 // keyhouse otherwise writes every 30 s, is stored as of its last use.
-func TestServeDrainsOnSIGTERM(t *testing.T) {
-	bin := buildKeyhouse(t)
-	for _, kind := range []string{"sqlite", "postgres"} {
-		t.Run(kind, func(t *testing.T) { drain(t, bin, kind) })
-	}
-}
-
 func drain(t *testing.T, bin, kind string) {
 	db := newTestDB(t, kind)
 	srv := spawn(t, bin, db)
