@@ -4,8 +4,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +27,10 @@ type Server struct {
 	// for the client's address (sign-in throttling, audit); none by
 	// default.
 	TrustedProxies []netip.Prefix
+	// DrainGrace is how long Serve lets requests in flight finish once its
+	// context ends (DefaultDrainGrace when 0); those still running then
+	// are cut off, unanswered.
+	DrainGrace time.Duration
 
 	ui      *ui // the console's parsed templates and static files
 	handler http.Handler
@@ -43,8 +49,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// Serve answers requests on ln until ctx ends, then shuts down gracefully,
-// letting requests in flight finish for up to 10 seconds.
+// DefaultDrainGrace is how long Serve lets requests in flight finish once
+// its context ends, unless Server.DrainGrace says otherwise.
+const DefaultDrainGrace = 10 * time.Second
+
+// Serve answers requests on ln until ctx ends, then shuts down gracefully:
+// it stops accepting connections and lets requests in flight finish for
+// up to DrainGrace.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
@@ -62,10 +73,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	grace := cmp.Or(s.DrainGrace, DefaultDrainGrace)
+	s.Logger.Info("stopping: no new connections; finishing the requests in flight", "grace", grace)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return err
+		return fmt.Errorf("shutdown: requests still in flight after %v were cut off: %w", grace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -20,12 +20,15 @@ import (
 type usage struct {
 	store  Store
 	logger *slog.Logger
-	mu     sync.Mutex
-	seen   map[string]time.Time
+	// lastWait bounds the flush at shutdown: a store that does not
+	// answer must not keep the process from exiting.
+	lastWait time.Duration
+	mu       sync.Mutex
+	seen     map[string]time.Time
 }
 
 func newUsage(store Store, logger *slog.Logger) *usage {
-	return &usage{store: store, logger: logger, seen: make(map[string]time.Time)}
+	return &usage{store: store, logger: logger, lastWait: usageLastWait, seen: make(map[string]time.Time)}
 }
 
 // record notes that keyID was used at t.
@@ -52,6 +55,9 @@ const (
 	usageChunk = 1000
 )
 
+// usageLastWait is how long the flush at shutdown may take.
+const usageLastWait = 10 * time.Second
+
 // flush writes the pending times, in key order. On failure the unwritten
 // ones are kept for the next flush, unless a newer time arrived meanwhile.
 func (u *usage) flush(ctx context.Context) error {
@@ -77,7 +83,8 @@ func (u *usage) flush(ctx context.Context) error {
 	return nil
 }
 
-// run flushes every interval until ctx ends, then once more.
+// run flushes every interval until ctx ends, then once more, for at most
+// lastWait.
 func (u *usage) run(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -88,7 +95,9 @@ func (u *usage) run(ctx context.Context, interval time.Duration) {
 				u.logger.Warn("flush key usage", "err", err)
 			}
 		case <-ctx.Done():
-			if err := u.flush(context.WithoutCancel(ctx)); err != nil {
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.lastWait)
+			defer cancel()
+			if err := u.flush(last); err != nil {
 				u.logger.Warn("flush key usage at shutdown", "err", err)
 			}
 			return

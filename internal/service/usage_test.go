@@ -72,3 +72,33 @@ func TestUsageFlush(t *testing.T) {
 		t.Errorf("%d times kept after the second transaction failed, want %d", got, want)
 	}
 }
+
+// stuckStore is a store whose TouchKeys answers only when its context
+// ends, as a database that stopped answering.
+type stuckStore struct{ Store }
+
+func (stuckStore) TouchKeys(ctx context.Context, _ map[string]time.Time) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestUsageShutdownFlushBounded checks that the flush at shutdown gives up
+// after lastWait when the store does not answer, so that a SIGTERM still
+// ends the process.
+func TestUsageShutdownFlushBounded(t *testing.T) {
+	u := newUsage(stuckStore{}, slog.New(slog.DiscardHandler))
+	u.lastWait = 50 * time.Millisecond
+	u.record("khk_1", time.Now())
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { u.run(ctx, time.Hour); close(done) }()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the flush at shutdown still waits for the store 5 s later")
+	}
+	if _, kept := u.seen["khk_1"]; !kept {
+		t.Error("the time the store did not take is dropped")
+	}
+}
