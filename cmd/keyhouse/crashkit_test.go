@@ -18,20 +18,6 @@ import (
 	"keyhouse/internal/seal"
 )
 
-// buildKeyhouse builds this package's binary for tests that run
-// `keyhouse serve` as a process of its own (to kill it, or signal it).
-func buildKeyhouse(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs keyhouse processes")
-	}
-	bin := filepath.Join(t.TempDir(), "keyhouse")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // testDB is a fresh database that the processes of one test share.
 type testDB struct {
 	kind   string   // "sqlite" or "postgres"

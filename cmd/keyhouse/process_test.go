@@ -13,6 +13,9 @@ import (
 // into a folder that TestMain removes.
 func buildKeyhouse(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs keyhouse processes")
+	}
 	binary.once.Do(func() {
 		binary.path = filepath.Join(binDir, "keyhouse")
 		if out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput(); err != nil {
