@@ -64,6 +64,7 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store") // e-mails and addresses: no cache keeps them
 	w.Header().Set("Content-Disposition", `attachment; filename="keyhouse-audit.csv"`)
 	if page.NextCursor != "" {
 		w.Header().Set("X-Next-Cursor", page.NextCursor)

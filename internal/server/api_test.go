@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/csv"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -153,10 +154,37 @@ func TestAuditReport(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	rows, err := csv.NewReader(resp.Body).ReadAll()
-	if err != nil || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
-		t.Fatalf("csv: %v, %s", err, resp.Header.Get("Content-Type"))
+	if err != nil || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("csv: %v, %s, Cache-Control %q", err, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
 	}
 	if len(rows) != 2 || rows[0][5] != "action" || rows[1][5] != "api_key.created" || rows[1][6] != gen.KeyID {
 		t.Errorf("csv rows = %q", rows)
+	}
+}
+
+// TestMePermissions: /api/v1/me says in snake_case what each role may do.
+func TestMePermissions(t *testing.T) {
+	f := newFixture(t)
+	want := map[string]map[string]bool{
+		"owner":    {"view_keys": true, "init_client": true, "manage_keys": true, "manage_users": true, "audit": true},
+		"admin":    {"view_keys": true, "init_client": true, "manage_keys": false, "manage_users": true, "audit": true},
+		"standard": {"view_keys": false, "init_client": false, "manage_keys": false, "manage_users": false, "audit": false},
+		"view":     {"view_keys": false, "init_client": false, "manage_keys": false, "manage_users": false, "audit": false},
+	}
+	for role, perms := range want {
+		req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+f.roles[role].Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var me struct {
+			Permissions map[string]bool `json:"permissions"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&me)
+		resp.Body.Close()
+		if err != nil || !maps.Equal(me.Permissions, perms) {
+			t.Errorf("%s: permissions %v (%v), want %v", role, me.Permissions, err, perms)
+		}
 	}
 }
