@@ -18,6 +18,14 @@ func (s *Service) LoadSigningKeys(ctx context.Context) error {
 		return nil
 	}
 	err := s.store.Update(ctx, func(tx Tx) error {
+		// Instances starting together on a new database: the first to
+		// take the lock makes the key, the others find it.
+		if err := tx.Lock("signing_keys", "current"); err != nil {
+			return err
+		}
+		if ok, err := tx.HasCurrentSigningKey(); err != nil || ok {
+			return err
+		}
 		_, err := s.newSigningKey(tx)
 		return err
 	})
@@ -44,6 +52,9 @@ func (s *Service) RotateSigningKey(ctx context.Context, revoke bool) (*Rotation,
 	}
 	var r Rotation
 	err := s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.Lock("signing_keys", "current"); err != nil {
+			return err
+		}
 		if err := s.retireOrRevoke(ctx, tx, revoke, &r); err != nil {
 			return err
 		}

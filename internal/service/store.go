@@ -119,6 +119,8 @@ type Tx interface {
 	// CreateSigningKey inserts k and tells every instance that the
 	// signing keys changed.
 	CreateSigningKey(k *keyhouse.SigningKey) error
+	// HasCurrentSigningKey reports whether a signing key is not retired.
+	HasCurrentSigningKey() (bool, error)
 	// RetireSigningKeys retires every signing key not yet retired.
 	RetireSigningKeys(at time.Time) error
 	// RevokeSigningKeys deletes every signing key not yet retired and

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"keyhouse/internal/apikey"
 	"keyhouse/internal/keyhousetest"
 	"keyhouse/internal/service"
+	"keyhouse/internal/sqlstore"
 	"keyhouse/internal/token"
 )
 
@@ -233,5 +235,42 @@ func TestNewSigningKeyOfAnotherInstance(t *testing.T) {
 	tok := issue(t, e, owner, c.ClientID)
 	if _, err := other.VerifyToken(context.Background(), tok.AccessToken); err != nil {
 		t.Fatalf("a token of the new key on the other instance: %v", err)
+	}
+}
+
+// TestInstancesStartingTogetherShareOneSigningKey: instances that start
+// at once on a new PostgreSQL database make one first signing key
+// between them, not one each.
+func TestInstancesStartingTogetherShareOneSigningKey(t *testing.T) {
+	dsn := keyhousetest.PostgresDSN(t)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 8 {
+		store, err := sqlstore.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		svc, err := service.New(store, keyhousetest.Secret, service.Config{Password: keyhousetest.Cheap})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			<-start
+			if err := svc.LoadSigningKeys(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	store, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	keys, err := store.ListSigningKeys(context.Background())
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("%d signing keys (%v), want 1", len(keys), err)
 	}
 }

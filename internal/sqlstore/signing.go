@@ -45,6 +45,13 @@ func (t *txn) CreateSigningKey(k *keyhouse.SigningKey) error {
 	return translate("notify signing keys", "signing key", err)
 }
 
+// HasCurrentSigningKey reports whether a signing key is not retired.
+func (t *txn) HasCurrentSigningKey() (bool, error) {
+	var n int
+	err := t.queryRow(`SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL`).Scan(&n)
+	return n > 0, translate("count signing keys", "signing key", err)
+}
+
 // RetireSigningKeys retires every signing key not retired yet, at at.
 func (t *txn) RetireSigningKeys(at time.Time) error {
 	_, err := t.exec(`UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL`, micros(at))
