@@ -20,11 +20,13 @@ const auditUnknownKeep = 10_000
 // Prune forgets throttle records idle for longer than their policy
 // remembers them (and no longer locked), used sign-in states past their
 // expiry, and deployment-wide failed sign-ins beyond the newest
-// auditUnknownKeep. Run calls it every minute; every instance may.
+// auditUnknownKeep, and deletes the signing keys that verify nothing any
+// more (by reloading the ring, which does). Run calls it every minute;
+// every instance may.
 func (s *Service) Prune(ctx context.Context) error {
 	now := s.now()
 	forget := max(pairPolicy.Forget, sourcePolicy.Forget)
-	return s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PruneThrottles(now.Add(-forget), now); err != nil {
 			return fmt.Errorf("prune throttles: %w", err)
 		}
@@ -36,6 +38,10 @@ func (s *Service) Prune(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.reloadRing(ctx)
 }
 
 // pruneLoop runs Prune every pruneEvery until ctx ends.
