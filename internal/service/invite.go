@@ -116,7 +116,7 @@ func (s *Service) memberMail(ctx context.Context, tx Tx, kind keyhouse.MailKind,
 func (s *Service) answer(ctx context.Context, out *Invited, mail *keyhouse.LinkMail, done string) (*Invited, error) {
 	sent, err := s.deliver(ctx, mail)
 	if err != nil {
-		return nil, mailFailed(done, out.Email, out.ID, err)
+		return nil, mailFailed(done, out.Email, err)
 	}
 	if sent {
 		out.EmailSent = true

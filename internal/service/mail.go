@@ -49,12 +49,12 @@ func linkMail(ctx context.Context, kind keyhouse.MailKind, email string, org *ke
 
 // mailFailed is the answer when a member's e-mail could not be sent: done
 // says what was made and kept, and the invitation can be sent again with a
-// fresh link.
-func mailFailed(done, email, memberID string, err error) error {
+// fresh link (POST /api/v1/users/{id}/invitation, the console's Send again).
+func mailFailed(done, email string, err error) error {
 	return &keyhouse.Error{
 		Code: keyhouse.EMAILFAILED,
-		Message: fmt.Sprintf("email: %s, but the e-mail to %s could not be sent (%s); send the invitation again (POST /api/v1/users/%s/invitation) once that is fixed",
-			done, email, mailReason(err), memberID),
+		Message: fmt.Sprintf("email: %s, but the e-mail to %s could not be sent (%s); send the invitation again once that is fixed",
+			done, email, mailReason(err)),
 		Err: err,
 	}
 }
