@@ -22,6 +22,7 @@ const (
 	EINVALIDTOKEN = "invalid_token"          // 401: a data-plane access token that does not verify
 	ETOOLARGE     = "too_large"              // 413: the body is over the limit
 	EUNSUPPORTED  = "unsupported_media_type" // 415: the content type is not accepted
+	EMAILFAILED   = "mail_failed"            // 502: the mail server did not take an e-mail; what was made is kept
 )
 
 // Error is an error with a code and a message that is safe to show to the

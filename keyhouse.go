@@ -193,6 +193,7 @@ const (
 	ActionSigninUnlocked     = "signin.unlocked"
 	ActionUserInvited        = "user.invited"
 	ActionInvitationAccepted = "invitation.accepted"
+	ActionInvitationResent   = "invitation.resent"
 	ActionUserActivated      = "user.activated"
 	ActionUserUpdated        = "user.updated"
 	ActionUserRemoved        = "user.removed"

@@ -31,15 +31,16 @@ const (
 	withBaseURL
 	withJSON
 	withLogFormat
+	withMail // --smtp-url and --mail-from
 )
 
 // commands returns every command, in the order help prints them (a
 // function, not a variable: the commands' own code looks them up).
 func commands() []*command {
 	return []*command{
-		{"serve", "run the service (the default command)", withBaseURL | withLogFormat, (*env).serve},
+		{"serve", "run the service (the default command)", withBaseURL | withLogFormat | withMail, (*env).serve},
 		{"migrate", "apply the database migrations and exit", withJSON, (*env).migrate},
-		{"org create", "create a pending organization and its first Owner's activation link", withBaseURL | withJSON, (*env).orgCreate},
+		{"org create", "create a pending organization and its first Owner's activation link", withBaseURL | withJSON | withMail, (*env).orgCreate},
 		{"org list", "list the organizations and their state", withJSON, (*env).orgList},
 		{"client init", "initialize a client in an organization and print its client ID", withJSON, (*env).clientInit},
 		{"keys import-legacy", "import legacy API keys, one per line", withJSON, (*env).importLegacy},
@@ -145,7 +146,7 @@ func shownDefault(f *flag.Flag) string {
 	switch d := f.DefValue; {
 	case d == "" || d == "false" || d == "0" && strings.Contains(f.Usage, "(0:"):
 		return ""
-	case f.Name == "db":
+	case f.Name == "db" || f.Name == "smtp-url":
 		if u, err := url.Parse(d); err == nil && u.User != nil {
 			return u.Redacted()
 		}

@@ -35,6 +35,10 @@ type common struct {
 	BaseURL    string
 	JSON       bool
 	LogFormat  string
+	SMTPURL    string // --smtp-url: e-mail links through this server
+	MailFrom   string // --mail-from
+	// mailer is what --smtp-url and --mail-from make (nil: no SMTP).
+	mailer service.Mailer
 	// readOnly is set by commands that only read: they create neither the
 	// database nor the server secret.
 	readOnly bool
@@ -56,6 +60,9 @@ func (e *env) flags(name string, c *common) *flagSet {
 	}
 	if cmd.flags&withJSON != 0 {
 		fs.BoolVar(&c.JSON, "json", e.def("json", "") == "true", "print one JSON object")
+	}
+	if cmd.flags&withMail != 0 {
+		mailFlags(fs, e, c)
 	}
 	c.LogFormat = "text"
 	if cmd.flags&withLogFormat != 0 {
@@ -109,6 +116,9 @@ func (e *env) open(ctx context.Context, c *common, cfg service.Config) (*app, er
 		c.BaseURL = "http://" + e.def("addr", defaultAddr)
 	}
 	cfg.BaseURL, cfg.Logger = strings.TrimRight(c.BaseURL, "/"), logger
+	if cfg.Mailer == nil && c.mailer != nil {
+		cfg.Mailer = c.mailer
+	}
 	svc, err := service.New(store, secret, cfg)
 	if err != nil {
 		store.Close()

@@ -54,9 +54,9 @@ func TestHelp(t *testing.T) {
 
 	db := []string{"db", "secret-file"}
 	want := map[string][]string{
-		"serve":               append([]string{"addr", "base-url", "intake-rate", "log-format", "mfa", "password-hashes", "trusted-proxies"}, db...),
+		"serve":               append([]string{"addr", "base-url", "intake-rate", "log-format", "mail-from", "mfa", "password-hashes", "smtp-url", "trusted-proxies"}, db...),
 		"migrate":             append([]string{"json"}, db...),
-		"org create":          append([]string{"base-url", "json", "name", "owner-email"}, db...),
+		"org create":          append([]string{"base-url", "json", "mail-from", "name", "owner-email", "smtp-url"}, db...),
 		"org list":            append([]string{"json"}, db...),
 		"client init":         append([]string{"env", "json", "name", "org"}, db...),
 		"keys import-legacy":  append([]string{"client", "env", "file", "json", "org"}, db...),

@@ -66,6 +66,9 @@ func (e *env) orgCreate(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := c.setMailer(); err != nil {
+		return err
+	}
 	if c.BaseURL == "" {
 		fmt.Fprintf(e.stderr, "keyhouse: the link assumes keyhouse is reached at http://%s (no --base-url or KEYHOUSE_BASE_URL)\n", e.def("addr", defaultAddr))
 	}
@@ -75,7 +78,16 @@ func (e *env) orgCreate(ctx context.Context, args []string) error {
 			return err
 		}
 		text := fmt.Sprintf("organization %s created (pending)\nactivation link for %s: %s", out.OrganizationID, *email, out.ActivationURL)
-		return e.printResult(&c, out, text)
+		if out.EmailSent {
+			text = fmt.Sprintf("organization %s created (pending)\nactivation link sent to %s", out.OrganizationID, *email)
+		}
+		if err := e.printResult(&c, out, text); err != nil {
+			return err
+		}
+		if out.MailError != "" {
+			return fmt.Errorf("org create: %s", out.MailError)
+		}
+		return nil
 	})
 }
 

@@ -42,6 +42,9 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.setMailer(); err != nil {
+		return nil, err
+	}
 	if *mfa != "required" && *mfa != "optional" {
 		return nil, fmt.Errorf("--mfa: must be required or optional")
 	}
@@ -91,6 +94,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	if c.mailer != nil {
+		a.logger.Info("invitation and reset links are e-mailed", "smtp_server", c.mailServer(), "mail_from", c.MailFrom)
+	}
 	if err := a.svc.Start(ctx); err != nil {
 		return err
 	}

@@ -57,11 +57,24 @@ func (s *Server) handleUserRemove(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// handleUserReset answers the member, now pending, with the link to pass
+// on, or "email_sent" when it was e-mailed.
 func (s *Server) handleUserReset(w http.ResponseWriter, r *http.Request) error {
-	url, err := s.Service.ResetPassword(r.Context(), r.PathValue("id"))
+	out, err := s.Service.ResetPassword(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "pending", "activation_url": url})
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// handleUserResend sends a pending member's invitation again, with a
+// fresh link: the invite's answer.
+func (s *Server) handleUserResend(w http.ResponseWriter, r *http.Request) error {
+	out, err := s.Service.ResendInvitation(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	keyhouse.EINVALIDTOKEN: http.StatusUnauthorized,
 	keyhouse.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	keyhouse.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	keyhouse.EMAILFAILED:   http.StatusBadGateway,
 }
 
 // errorBody is the JSON shape of every management API error.

@@ -164,6 +164,9 @@ func TestPermissionMatrix(t *testing.T) {
 		{"password reset", "POST", func(t *testing.T, f *fixture, org string) string {
 			return f.newMember(t, org) + "/password-reset"
 		}, none, managers, gone},
+		{"resend invitation", "POST", func(t *testing.T, f *fixture, org string) string {
+			return f.newMember(t, org) + "/invitation"
+		}, none, managers, gone},
 		{"audit report", "GET", fixed("/api/v1/audit-events"), none, managers, same(managers)},
 	}
 	for _, c := range cells {

@@ -38,6 +38,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("PATCH /api/v1/users/{id}", a(s.handleUserUpdate))
 	mux.Handle("DELETE /api/v1/users/{id}", a(s.handleUserRemove))
 	mux.Handle("POST /api/v1/users/{id}/password-reset", a(s.handleUserReset))
+	mux.Handle("POST /api/v1/users/{id}/invitation", a(s.handleUserResend))
 
 	mux.Handle("GET /api/v1/audit-events", a(s.handleAuditList))
 
@@ -70,6 +71,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/users/{id}/roles", c(s.handleUserRolesForm))
 	mux.Handle("POST /admin/users/{id}/remove", c(s.handleUserRemoveForm))
 	mux.Handle("POST /admin/users/{id}/password-reset", c(s.handleUserResetForm))
+	mux.Handle("POST /admin/users/{id}/invitation", c(s.handleUserResendForm))
 	mux.Handle("GET /admin/audit", c(s.handleAuditPage))
 	mux.Handle("GET /admin/audit/export.csv", c(s.handleAuditExport))
 

@@ -23,6 +23,7 @@ type setupView struct {
 	Errors                map[string]string // by field
 	ActivationURL         string            // after success: the link to pass on
 	ActivatePath          string            // the same link on this site
+	Sent                  bool              // after success: the link was e-mailed to Email
 }
 
 func (s *Server) handleSetupPage(w http.ResponseWriter, r *http.Request) error {
@@ -46,7 +47,8 @@ func (s *Server) handleSetupForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Title = "Organization created"
-	v.ActivationURL, v.ActivatePath = out.ActivationURL, sitePath(out.ActivationURL)
+	v.ActivationURL, v.ActivatePath, v.Sent = out.ActivationURL, sitePath(out.ActivationURL), out.EmailSent
+	v.Alert = out.MailError // the e-mail failed: the link is shown instead
 	v.Clean = "/setup"
 	return s.render(w, http.StatusOK, "setup.html", v)
 }

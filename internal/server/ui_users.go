@@ -17,6 +17,7 @@ type usersView struct {
 	Members []*memberRow
 	Invite  inviteForm
 	Link    *passOn // an activation link to pass on, after invite or reset
+	Mails   bool    // links are e-mailed, not shown
 }
 
 type inviteForm struct {
@@ -28,6 +29,7 @@ type inviteForm struct {
 type memberRow struct {
 	*keyhouse.Member
 	Self, Manage                     bool
+	Resend                           bool           // a pending invitation the viewer may send again
 	Chosen                           keyhouse.Roles // the ticked roles of the roles dialog
 	RolesForm, Remove, Reset         dialogForm
 	RolesHref, RemoveHref, ResetHref string
@@ -47,16 +49,18 @@ func (s *Server) newUsersView(r *http.Request) (*usersView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &usersView{chrome: c, Roles: keyhouse.AllRoles, IsOwner: c.Me.Roles.Has(keyhouse.RoleOwner)}
+	v := &usersView{chrome: c, Roles: keyhouse.AllRoles, IsOwner: c.Me.Roles.Has(keyhouse.RoleOwner), Mails: s.Service.MailsLinks()}
 	v.Invite.Roles = keyhouse.Roles{keyhouse.RoleView}
 	for _, m := range ms {
 		base := "/admin/users?"
-		v.Members = append(v.Members, &memberRow{
+		row := &memberRow{
 			Member: m, Self: m.Email == c.Me.Email, Chosen: m.Roles,
 			Manage:    v.IsOwner || !m.Roles.Has(keyhouse.RoleOwner),
 			RolesHref: base + "roles=" + m.ID + "#roles-" + m.ID, RemoveHref: base + "remove=" + m.ID + "#remove-" + m.ID,
 			ResetHref: base + "reset=" + m.ID + "#reset-" + m.ID,
-		})
+		}
+		row.Resend = row.Manage && m.Status == keyhouse.UserPending
+		v.Members = append(v.Members, row)
 	}
 	return v, nil
 }
@@ -97,6 +101,9 @@ func (s *Server) handleUserInviteForm(w http.ResponseWriter, r *http.Request) er
 	}
 	email, roles := r.PostFormValue("email"), r.PostForm["roles"]
 	inv, err := s.Service.InviteUser(r.Context(), email, roles)
+	if keyhouse.ErrorCode(err) == keyhouse.EMAILFAILED {
+		return s.mailFailedPage(w, r, err)
+	}
 	if err != nil && !formError(err) && keyhouse.ErrorCode(err) != keyhouse.EFORBIDDEN {
 		return err
 	}
@@ -109,12 +116,29 @@ func (s *Server) handleUserInviteForm(w http.ResponseWriter, r *http.Request) er
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "users.html", v)
 	}
 	v.Clean = "/admin/users"
-	v.Link = &passOn{
-		Heading: "Invitation created for " + inv.Email,
-		Text:    "Send this invitation link to " + inv.Email + ". It works once, for 7 days, and is not shown again. " + inv.Email + " stays pending here until the link is used.",
-		URL:     inv.ActivationURL,
+	if inv.EmailSent {
+		v.Notice = "Invitation sent to " + inv.Email + ". The link in it works once, for 7 days; " + inv.Email + " stays pending here until it is used."
+	} else {
+		v.Link = &passOn{
+			Heading: "Invitation created for " + inv.Email,
+			Text:    "Send this invitation link to " + inv.Email + ". It works once, for 7 days, and is not shown again. " + inv.Email + " stays pending here until the link is used.",
+			URL:     inv.ActivationURL,
+		}
 	}
 	return s.render(w, http.StatusCreated, "users.html", v)
+}
+
+// mailFailedPage answers an e-mail that could not be sent: the Users
+// page, with the service's message (what was kept, and why the e-mail
+// failed) as its alert, and the invitation's Send again button in the list.
+func (s *Server) mailFailedPage(w http.ResponseWriter, r *http.Request, err error) error {
+	v, verr := s.newUsersView(r)
+	if verr != nil {
+		return verr
+	}
+	s.Logger.WarnContext(r.Context(), "e-mail not sent", "err", err)
+	v.Clean, v.Alert = "/admin/users", keyhouse.ErrorMessage(err)
+	return s.render(w, statusOf[keyhouse.EMAILFAILED], "users.html", v)
 }
 
 // rolesOf keeps the known roles of names, for ticking them again.
@@ -173,8 +197,10 @@ func (s *Server) handleUserRemoveForm(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) handleUserResetForm(w http.ResponseWriter, r *http.Request) error {
-	link, err := s.Service.ResetPassword(r.Context(), r.PathValue("id"))
-	if err != nil {
+	out, err := s.Service.ResetPassword(r.Context(), r.PathValue("id"))
+	if keyhouse.ErrorCode(err) == keyhouse.EMAILFAILED {
+		return s.mailFailedPage(w, r, err)
+	} else if err != nil {
 		return s.userFormError(w, r, err, func(m *memberRow) {
 			m.Reset = dialogForm{Open: true, Error: keyhouse.ErrorMessage(err)}
 		})
@@ -183,15 +209,50 @@ func (s *Server) handleUserResetForm(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	email := ""
-	if m := v.member(r.PathValue("id")); m != nil {
-		email = m.Email
+	v.Clean = "/admin/users"
+	if out.EmailSent {
+		v.Notice = "Password reset for " + out.Email + ": their sessions have ended, and a link to set a new password and authenticator was sent to " + out.Email + "."
+	} else {
+		v.Link = &passOn{
+			Heading: "Password reset for " + out.Email,
+			Text:    "Their sessions have ended. Send them this link to set a new password and enrol a new authenticator. It is not shown again.",
+			URL:     out.ActivationURL,
+		}
+	}
+	return s.render(w, http.StatusOK, "users.html", v)
+}
+
+// handleUserResendForm sends a pending member's invitation again with a
+// fresh link: e-mailed, or shown to pass on. A refusal comes back as the
+// page's alert.
+func (s *Server) handleUserResendForm(w http.ResponseWriter, r *http.Request) error {
+	out, err := s.Service.ResendInvitation(r.Context(), r.PathValue("id"))
+	switch code := keyhouse.ErrorCode(err); {
+	case code == keyhouse.EMAILFAILED:
+		return s.mailFailedPage(w, r, err)
+	case code == keyhouse.ECONFLICT || code == keyhouse.EFORBIDDEN:
+		v, verr := s.newUsersView(r)
+		if verr != nil {
+			return verr
+		}
+		v.Clean, v.Alert = "/admin/users", keyhouse.ErrorMessage(err)
+		return s.render(w, statusOf[code], "users.html", v)
+	case err != nil:
+		return err
+	}
+	v, err := s.newUsersView(r)
+	if err != nil {
+		return err
 	}
 	v.Clean = "/admin/users"
-	v.Link = &passOn{
-		Heading: "Password reset for " + email,
-		Text:    "Their sessions have ended. Send them this link to set a new password and enrol a new authenticator. It is not shown again.",
-		URL:     link,
+	if out.EmailSent {
+		v.Notice = "Invitation sent again to " + out.Email + ", with a new link; the one sent before no longer works."
+	} else {
+		v.Link = &passOn{
+			Heading: "New invitation link for " + out.Email,
+			Text:    "Send this link to " + out.Email + ". It works once, for 7 days, and is not shown again; the link made before no longer works.",
+			URL:     out.ActivationURL,
+		}
 	}
 	return s.render(w, http.StatusOK, "users.html", v)
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"time"
 
 	"keyhouse"
 )
@@ -11,40 +12,47 @@ import (
 // alone can make it active (SPEC §1, Invitation). The link goes to the
 // inviter, or by e-mail; whoever opens it activates a new address or, for
 // an existing account, must sign in to it and accept.
-func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles) (*keyhouse.Membership, string, error) {
+func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles) (*keyhouse.Membership, *issued, error) {
 	u, err := tx.FindUserByEmail(email)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
 		u = &keyhouse.User{ID: keyhouse.NewID("usr"), Email: email, Status: keyhouse.UserPending, CreatedAt: s.now()}
 		err = tx.CreateUser(u)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("find or create user: %w", err)
+		return nil, nil, fmt.Errorf("find or create user: %w", err)
 	}
 	if m, err := tx.FindMembership(orgID, u.ID); err == nil {
 		if m.Active() {
-			return nil, "", keyhouse.Errorf(keyhouse.ECONFLICT, "email: %s is already a member", email)
+			return nil, nil, keyhouse.Errorf(keyhouse.ECONFLICT, "email: %s is already a member", email)
 		}
-		return nil, "", keyhouse.Errorf(keyhouse.ECONFLICT, "email: %s is already invited; remove the invitation to send a new one", email)
+		return nil, nil, keyhouse.Errorf(keyhouse.ECONFLICT, "email: %s is already invited; send the invitation again (a new link) instead", email)
 	} else if keyhouse.ErrorCode(err) != keyhouse.ENOTFOUND {
-		return nil, "", err
+		return nil, nil, err
 	}
 	m := &keyhouse.Membership{
 		ID: keyhouse.NewID("mem"), OrgID: orgID, UserID: u.ID, Roles: roles,
 		Status: keyhouse.UserPending, CreatedAt: s.now(),
 	}
 	if err := tx.PutMembership(m); err != nil {
-		return nil, "", fmt.Errorf("put membership: %w", err)
+		return nil, nil, fmt.Errorf("put membership: %w", err)
 	}
-	url, err := s.newActivationLink(tx, orgID, u.ID)
-	return m, url, err
+	link, err := s.newActivationLink(tx, orgID, u.ID)
+	return m, link, err
+}
+
+// issued is a link just made: its URL, which holds the token, and when
+// it stops working.
+type issued struct {
+	url     string
+	expires time.Time
 }
 
 // newActivationLink replaces the user's unused links for orgID with a new
-// one and returns its URL. Links of other organizations stay as they are:
+// one and returns it. Links of other organizations stay as they are:
 // one organization cannot spoil another's invitation.
-func (s *Service) newActivationLink(tx Tx, orgID, userID string) (string, error) {
+func (s *Service) newActivationLink(tx Tx, orgID, userID string) (*issued, error) {
 	if err := tx.DeleteLinks(keyhouse.LinkActivation, userID, orgID); err != nil {
-		return "", fmt.Errorf("delete links: %w", err)
+		return nil, fmt.Errorf("delete links: %w", err)
 	}
 	token := newToken("khl_")
 	l := &keyhouse.Link{
@@ -52,9 +60,9 @@ func (s *Service) newActivationLink(tx Tx, orgID, userID string) (string, error)
 		UserID: userID, OrgID: orgID, ExpiresAt: s.now().Add(keyhouse.ActivationTTL),
 	}
 	if err := tx.CreateLink(l); err != nil {
-		return "", fmt.Errorf("create link: %w", err)
+		return nil, fmt.Errorf("create link: %w", err)
 	}
-	return s.cfg.BaseURL + "/activate?token=" + token, nil
+	return &issued{url: s.cfg.BaseURL + "/activate?token=" + token, expires: l.ExpiresAt}, nil
 }
 
 // findMember returns a member of orgID by membership id, with its user;
@@ -121,12 +129,18 @@ func requireOnlyMembership(tx Tx, u *keyhouse.User, m *keyhouse.Membership) erro
 
 // requireActiveOrg refuses changes in a pending organization.
 func requireActiveOrg(tx Tx, orgID string) error {
+	_, err := activeOrg(tx, orgID)
+	return err
+}
+
+// activeOrg returns orgID, and refuses a pending organization.
+func activeOrg(tx Tx, orgID string) (*keyhouse.Organization, error) {
 	o, err := tx.FindOrg(orgID)
 	if err != nil {
-		return fmt.Errorf("find org: %w", err)
+		return nil, fmt.Errorf("find org: %w", err)
 	}
 	if o.State != keyhouse.OrgActive {
-		return keyhouse.Errorf(keyhouse.ECONFLICT, "organization: not active yet; its Owner must activate first")
+		return nil, keyhouse.Errorf(keyhouse.ECONFLICT, "organization: not active yet; its Owner must activate first")
 	}
-	return nil
+	return o, nil
 }

@@ -12,10 +12,14 @@ import (
 // SetupTTL is how long a printed setup link stays valid.
 const SetupTTL = 24 * time.Hour
 
-// CreatedOrg is a new organization with the activation link of its Owner.
+// CreatedOrg is a new organization and how its Owner's invitation goes
+// out: e-mailed (EmailSent), or as ActivationURL for the operator to pass
+// on, without a Mailer or when the e-mail failed (MailError says why).
 type CreatedOrg struct {
 	OrganizationID string `json:"organization_id"`
-	ActivationURL  string `json:"activation_url"`
+	ActivationURL  string `json:"activation_url,omitempty"`
+	EmailSent      bool   `json:"email_sent,omitempty"`
+	MailError      string `json:"mail_error,omitempty"`
 }
 
 // EnsureSetupLink returns a fresh one-time setup link when the deployment
@@ -50,6 +54,7 @@ func (s *Service) Setup(ctx context.Context, token, orgName, ownerEmail string) 
 		return nil, err
 	}
 	var out *CreatedOrg
+	var mail *keyhouse.LinkMail
 	err = s.store.Update(ctx, func(tx Tx) error {
 		if _, err := s.spendLink(tx, token, keyhouse.LinkSetup); err != nil {
 			return err
@@ -59,13 +64,13 @@ func (s *Service) Setup(ctx context.Context, token, orgName, ownerEmail string) 
 		} else if len(orgs) > 0 {
 			return keyhouse.Errorf(keyhouse.ECONFLICT, "setup: already done")
 		}
-		out, err = s.createOrg(ctx, tx, orgName, email)
+		out, mail, err = s.createOrg(ctx, tx, orgName, email)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return s.sendOwnerLink(ctx, out, mail), nil
 }
 
 // CreateOrganization creates a pending organization and an activation link
@@ -79,14 +84,34 @@ func (s *Service) CreateOrganization(ctx context.Context, name, ownerEmail strin
 		return nil, err
 	}
 	var out *CreatedOrg
+	var mail *keyhouse.LinkMail
 	err = s.store.Update(ctx, func(tx Tx) error {
-		out, err = s.createOrg(ctx, tx, name, email)
+		out, mail, err = s.createOrg(ctx, tx, name, email)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return s.sendOwnerLink(ctx, out, mail), nil
+}
+
+// sendOwnerLink e-mails a new organization's Owner link when a Mailer is
+// configured. Without one, or when the e-mail fails, the link goes to the
+// operator who made the organization (the setup page, the command line):
+// nobody else could send it again, since the organization has no active
+// member yet. A failure is logged with its cause.
+func (s *Service) sendOwnerLink(ctx context.Context, out *CreatedOrg, mail *keyhouse.LinkMail) *CreatedOrg {
+	sent, err := s.deliver(ctx, mail)
+	switch {
+	case sent:
+		out.EmailSent = true
+	case err != nil:
+		out.ActivationURL, out.MailError = mail.URL, "the e-mail to "+mail.To+" could not be sent ("+mailReason(err)+"); pass the link on instead"
+		s.cfg.Logger.WarnContext(ctx, "e-mail of a new organization's Owner link failed", "organization_id", out.OrganizationID, "err", err)
+	default:
+		out.ActivationURL = mail.URL
+	}
+	return out
 }
 
 // validateNewOrg checks a new organization's name (reported as
@@ -101,27 +126,27 @@ func validateNewOrg(nameField, name, ownerEmail string) (string, error) {
 // createOrg inserts a pending organization with email invited as its
 // Owner. It stays pending until the link is used, also when the address
 // already has an account: that account must accept.
-func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*CreatedOrg, error) {
+func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*CreatedOrg, *keyhouse.LinkMail, error) {
 	if err := requireNewName(tx, name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	org := &keyhouse.Organization{
 		ID: keyhouse.NewID("org"), Name: name, State: keyhouse.OrgPending, CreatedAt: s.now(),
 	}
 	if err := tx.CreateOrg(org); err != nil {
-		return nil, fmt.Errorf("create org: %w", err)
+		return nil, nil, fmt.Errorf("create org: %w", err)
 	}
-	_, url, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner})
+	m, link, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.audit(ctx, tx, org.ID, "", keyhouse.ActionOrgCreated, org.ID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.audit(ctx, tx, org.ID, "", keyhouse.ActionUserInvited, email); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &CreatedOrg{OrganizationID: org.ID, ActivationURL: url}, nil
+	return &CreatedOrg{OrganizationID: org.ID}, linkMail(ctx, keyhouse.MailInvitation, email, org, m.Roles, link), nil
 }
 
 // requireNewName refuses a name that another organization has, in any

@@ -38,6 +38,9 @@ type Config struct {
 	// PasswordHashes is how many password hashes (argon2id) may run at
 	// once; 0, as many as GOMAXPROCS.
 	PasswordHashes int
+	// Mailer, when set, e-mails invitation and reset links instead of
+	// answering them to whoever asked (no SMTP server: nil).
+	Mailer Mailer
 	// OnKeyDeleted, when set, runs after a key deletion has committed and
 	// before the deleting call returns: the data plane's revocation hook.
 	OnKeyDeleted func(keyID string)

@@ -7,14 +7,6 @@ import (
 	"keyhouse"
 )
 
-// Invited is the answer to an invitation: the same whether the address
-// has an account or not. ActivationURL is the invitation's link, for the
-// inviter to pass on (no SMTP server is used).
-type Invited struct {
-	keyhouse.Member
-	ActivationURL string `json:"activation_url,omitempty"`
-}
-
 // ListUsers returns the members of the principal's organization.
 func (s *Service) ListUsers(ctx context.Context) ([]*keyhouse.Member, error) {
 	p, err := authorize(ctx, permManageUsers)
@@ -27,42 +19,6 @@ func (s *Service) ListUsers(ctx context.Context) ([]*keyhouse.Member, error) {
 		return err
 	})
 	return ms, err
-}
-
-// InviteUser invites email to the principal's organization with roles: the
-// member is pending until the invitation's link is used. Only an Owner may
-// grant the owner role.
-func (s *Service) InviteUser(ctx context.Context, email string, roleNames []string) (*Invited, error) {
-	p, err := authorize(ctx, permManageUsers)
-	if err != nil {
-		return nil, err
-	}
-	if email, err = keyhouse.NormalizeEmail("email", email); err != nil {
-		return nil, err
-	}
-	roles, err := keyhouse.ParseRoles("roles", roleNames)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkOwnerGrant(p, nil, roles); err != nil {
-		return nil, err
-	}
-	var out *Invited
-	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := requireActiveOrg(tx, p.OrgID); err != nil {
-			return err
-		}
-		m, url, err := s.addMember(tx, p.OrgID, email, roles)
-		if err != nil {
-			return err
-		}
-		out = &Invited{Member: keyhouse.Member{ID: m.ID, Email: email, Roles: roles, Status: m.Status, CreatedAt: m.CreatedAt}, ActivationURL: url}
-		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserInvited, email)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // memberOf is the member m of u as m's organization sees it.
@@ -142,30 +98,26 @@ func (s *Service) RemoveUser(ctx context.Context, memberID string) error {
 }
 
 // ResetPassword puts a member back to pending: password and TOTP are
-// cleared, every session ends, and a new activation link is returned. A
-// user who also belongs to another organization is refused: the link goes
-// to the caller, who must not gain access to that other organization.
-func (s *Service) ResetPassword(ctx context.Context, memberID string) (string, error) {
+// cleared, every session ends, and a new activation link is e-mailed to
+// the member, or without a Mailer returned for the caller to pass on. A
+// user who also belongs to another organization is refused: a reset from
+// one organization must reach nothing of another. When the e-mail cannot
+// be sent the reset stays done and the answer is EMAILFAILED; sending the
+// invitation again mails a fresh link.
+func (s *Service) ResetPassword(ctx context.Context, memberID string) (*Invited, error) {
 	p, err := signedIn(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var url string
+	var out *Invited
+	var mail *keyhouse.LinkMail
 	err = s.store.Update(ctx, func(tx Tx) error {
 		u, m, err := s.findManagedMember(tx, p, memberID)
 		if err != nil {
 			return err
 		}
-		if err := checkOwnerGrant(p, m.Roles, nil); err != nil {
+		if err := s.checkReset(tx, p, u, m); err != nil {
 			return err
-		}
-		if err := requireOnlyMembership(tx, u, m); err != nil {
-			return err
-		}
-		if m.Roles.Has(keyhouse.RoleOwner) {
-			if err := requireAnotherOwner(tx, u, m); err != nil {
-				return err
-			}
 		}
 		u.Status, u.PasswordHash, u.TOTPSecret, u.TOTPLastStep = keyhouse.UserPending, "", "", 0
 		if err := tx.UpdateUser(u); err != nil {
@@ -174,15 +126,32 @@ func (s *Service) ResetPassword(ctx context.Context, memberID string) (string, e
 		if err := tx.DeleteUserSessions(u.ID, ""); err != nil {
 			return fmt.Errorf("delete sessions: %w", err)
 		}
-		if url, err = s.newActivationLink(tx, p.OrgID, u.ID); err != nil {
+		if mail, err = s.memberMail(ctx, tx, keyhouse.MailPasswordReset, u, m); err != nil {
 			return err
 		}
+		out = &Invited{Member: *memberOf(u, m)}
 		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserPasswordReset, u.Email)
 	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return url, nil
+	return s.answer(ctx, out, mail, "the password is reset")
+}
+
+// checkReset refuses p's reset of u, member m: an Admin may not reset an
+// Owner, the reset must reach nothing beyond m's organization, and the
+// organization keeps an active Owner.
+func (s *Service) checkReset(tx Tx, p *keyhouse.Principal, u *keyhouse.User, m *keyhouse.Membership) error {
+	if err := checkOwnerGrant(p, m.Roles, nil); err != nil {
+		return err
+	}
+	if err := requireOnlyMembership(tx, u, m); err != nil {
+		return err
+	}
+	if m.Roles.Has(keyhouse.RoleOwner) {
+		return requireAnotherOwner(tx, u, m)
+	}
+	return nil
 }
 
 // findManagedMember locks p's organization, so that its Owner count holds

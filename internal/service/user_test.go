@@ -76,7 +76,7 @@ func TestRemovalAndResetEndSessions(t *testing.T) {
 	_, err := e.Svc.Authenticate(context.Background(), a.Token)
 	keyhousetest.MustCode(t, err, keyhouse.EUNAUTHORIZED)
 
-	url, err := e.Svc.ResetPassword(owner.Ctx, b.ID)
+	reset, err := e.Svc.ResetPassword(owner.Ctx, b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestRemovalAndResetEndSessions(t *testing.T) {
 	keyhousetest.MustCode(t, err, keyhouse.EUNAUTHORIZED)
 	_, err = e.Svc.SignIn(context.Background(), service.SignInRequest{Email: b.Email, Password: keyhousetest.Password, OTP: e.Code(t, b.Secret)})
 	keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
-	b.Secret = e.Activate(t, url)
+	b.Secret = e.Activate(t, reset.ActivationURL)
 	e.SignIn(t, b)
 }
 
