@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -96,6 +97,16 @@ func oneOf(words ...string) func(string) error {
 			}
 		}
 		return fmt.Errorf("must be %s (got %q)", strings.Join(words, " or "), v)
+	}
+}
+
+// atLeast is a rule: a whole number of at least n.
+func atLeast(n int) func(string) error {
+	return func(v string) error {
+		if i, err := strconv.Atoi(v); err != nil || i < n {
+			return fmt.Errorf("must be a whole number, %d or more (got %q)", n, v)
+		}
+		return nil
 	}
 }
 

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// gcHeadroom is how much the heap may grow between two collections at
-// least. Go's default (GOGC=100) lets it grow by the live heap: with the
+// gcHeadroom is the default of --gc-headroom: how much the heap may grow
+// between two collections at least. Go's default (GOGC=100) lets it grow by the live heap: with the
 // few megabytes keyhouse keeps live for a thousand keys, the collector
 // ran about a hundred times a second under load and took a tenth of the
 // CPU. With a million keys the live heap is larger than gcHeadroom and
@@ -20,7 +20,7 @@ import (
 const gcHeadroom = 64 << 20
 
 // tuneGC sets GOGC from the live heap every interval until ctx ends, so
-// that the heap may grow by gcHeadroom before the next collection (see
+// that the heap may grow by headroom before the next collection (see
 // gcPercent). serve runs it unless the GOGC variable chose for itself.
 //
 // GOGC multiplies the heap marked live at each collection, and that may
@@ -30,7 +30,7 @@ const gcHeadroom = 64 << 20
 // also sets a soft memory limit (see memoryLimit): what the runtime uses
 // besides the heap, the live heap, the growth GOGC allows, and reserve,
 // the memory the password hashes may hold at once.
-func tuneGC(ctx context.Context, every time.Duration, reserve uint64, limit bool) {
+func tuneGC(ctx context.Context, every time.Duration, headroom, reserve uint64, limit bool) {
 	sample := []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/memory/classes/total:bytes"},
@@ -48,13 +48,13 @@ func tuneGC(ctx context.Context, every time.Duration, reserve uint64, limit bool
 	for {
 		metrics.Read(sample)
 		if v := uint64s(sample); v != nil {
-			if p := gcPercent(v[0], gcHeadroom); p != last {
+			if p := gcPercent(v[0], headroom); p != last {
 				debug.SetGCPercent(p)
 				last = p
 			}
 			if limit {
 				nonHeap := v[1] - min(v[1], v[2]+v[3]+v[4]+v[5])
-				debug.SetMemoryLimit(int64(min(memoryLimit(nonHeap, v[0], gcHeadroom, reserve), math.MaxInt64)))
+				debug.SetMemoryLimit(int64(min(memoryLimit(nonHeap, v[0], headroom, reserve), math.MaxInt64)))
 			}
 		}
 		select {
@@ -93,27 +93,45 @@ func gcPercent(live, headroom uint64) int {
 	return int(min(max(p, 100), 10_000))
 }
 
-// oversubscribe runs twice as many Go processors (Ps) as Go would by
-// default, unless the GOMAXPROCS variable chose. With one P a core, a
+// oversubscribe runs perCPU times as many Go processors (Ps) as Go would
+// by default (--procs-per-cpu, 2 unless told), unless the GOMAXPROCS
+// variable chose. With one P a core, a
 // goroutine that becomes runnable under load waits behind every goroutine
 // queued on its P: the token endpoint's p99 was 3.1–3.5 times the baseline's
 // at 64 connections. With two a core the kernel shares the cores between
 // more threads in shorter turns, and the p99 fell to 1.3–1.4 times, at the
 // same throughput (BENCHMARKS.md).
-// It acts once a process: the tests run serve many times.
-func oversubscribe() {
+// GOMAXPROCS belongs to the process, so it acts once a process: the
+// tests run serve many times, with the first setting.
+func oversubscribe(perCPU int) {
 	oversubscribed.Do(func() {
-		runtime.GOMAXPROCS(procs(os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)))
+		runtime.GOMAXPROCS(procs(os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0), perCPU))
 	})
 }
 
 var oversubscribed sync.Once
 
-// procs returns the GOMAXPROCS serve runs with: twice the current one,
-// unless the variable is set (the runtime obeyed it already).
-func procs(env string, current int) int {
+// procs returns the GOMAXPROCS serve runs with: perCPU times the current
+// one, unless the variable is set (the runtime obeyed it already).
+func procs(env string, current, perCPU int) int {
 	if env != "" {
 		return current
 	}
-	return 2 * current
+	return perCPU * current
+}
+
+// tuning is serve's run-time tuning: --gc-headroom and --procs-per-cpu.
+type tuning struct {
+	headroomMiB int
+	procsPerCPU int
+}
+
+// tuningFlags registers serve's tuning flags on fs.
+func (e *env) tuningFlags(fs *flagSet) *tuning {
+	var t tuning
+	fs.IntVar(&t.headroomMiB, "gc-headroom", gcHeadroom>>20, "MiB the heap may grow by between garbage collections while the live heap is smaller (0: Go's default, GOGC=100; the GOGC variable overrides)")
+	fs.IntVar(&t.procsPerCPU, "procs-per-cpu", 2, "Go processors per CPU (1: Go's default; the GOMAXPROCS variable overrides)")
+	fs.check("gc-headroom", atLeast(0))
+	fs.check("procs-per-cpu", atLeast(1))
+	return &t
 }

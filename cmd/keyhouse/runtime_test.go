@@ -39,11 +39,14 @@ func TestMemoryLimit(t *testing.T) {
 }
 
 func TestProcs(t *testing.T) {
-	if got := procs("", 2); got != 4 {
-		t.Errorf(`procs("", 2) = %d, want 4`, got)
+	if got := procs("", 2, 2); got != 4 {
+		t.Errorf(`procs("", 2, 2) = %d, want 4`, got)
 	}
-	if got := procs("3", 3); got != 3 {
-		t.Errorf(`procs("3", 3) = %d, want 3: GOMAXPROCS chose`, got)
+	if got := procs("", 2, 1); got != 2 {
+		t.Errorf(`procs("", 2, 1) = %d, want 2: --procs-per-cpu 1`, got)
+	}
+	if got := procs("3", 3, 2); got != 3 {
+		t.Errorf(`procs("3", 3, 2) = %d, want 3: GOMAXPROCS chose`, got)
 	}
 }
 
@@ -55,7 +58,7 @@ func TestTuneGC(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		tuneGC(ctx, time.Hour, 0, false)
+		tuneGC(ctx, time.Hour, gcHeadroom, 0, false)
 		close(done)
 	}()
 	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}

@@ -23,6 +23,7 @@ type serveOptions struct {
 	cfg     service.Config
 	proxies []netip.Prefix
 	cert    *server.Certificate // nil: plain HTTP
+	tune    *tuning
 }
 
 // serveFlags parses serve's flags into c and the options.
@@ -35,6 +36,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	hashesText := fs.String("password-hashes", e.def("password-hashes", "0"), "password hashes (argon2id, 19 MiB each) run at once; a sign-in that waits over 2 s for a turn gets 503 (0: the number of CPUs)")
 	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
 	tlsFiles := e.tlsFlags(fs)
+	tune := e.tuningFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -64,7 +66,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate, PasswordHashes: hashes}
-	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert}, nil
+	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert, tune: tune}, nil
 }
 
 // serve runs the service until ctx ends (SIGINT or SIGTERM in main).
@@ -84,7 +86,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	} else if c.BaseURL == "" {
 		c.BaseURL = "http://" + ln.Addr().String()
 	}
-	oversubscribe() // before the service sizes its signing gate by GOMAXPROCS
+	oversubscribe(opts.tune.procsPerCPU) // before the service sizes its signing gate by GOMAXPROCS
 	cfg := opts.cfg
 	if _, sqlite := sqlitePath(c.DB); !sqlite {
 		cfg.ReloadKeys = time.Minute // other instances change the keys too
@@ -106,10 +108,10 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	var wg sync.WaitGroup
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { a.svc.Run(bg) })
-	if os.Getenv("GOGC") == "" {
+	if headroom := uint64(opts.tune.headroomMiB) << 20; os.Getenv("GOGC") == "" && headroom > 0 {
 		reserve := uint64(cfg.PasswordHashes) * uint64(password.Default.Memory) << 10
 		limit := os.Getenv("GOMEMLIMIT") == ""
-		wg.Go(func() { tuneGC(bg, time.Second, reserve, limit) })
+		wg.Go(func() { tuneGC(bg, time.Second, headroom, reserve, limit) })
 	}
 	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
 	srv.TrustedProxies = opts.proxies
