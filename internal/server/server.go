@@ -25,6 +25,8 @@ type Server struct {
 	// for the client's address (sign-in throttling, audit); none by
 	// default.
 	TrustedProxies []netip.Prefix
+	// Timeouts bound slow clients; zero fields take DefaultTimeouts'.
+	Timeouts Timeouts
 
 	ui      *ui // the console's parsed templates and static files
 	handler http.Handler
@@ -46,15 +48,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve answers requests on ln until ctx ends, then shuts down gracefully,
 // letting requests in flight finish for up to 10 seconds.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-	}
+	hs := s.httpServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
