@@ -123,26 +123,35 @@ func TestSlowHeaders(t *testing.T) {
 	files, goroutines := openFiles(t), runtime.NumGoroutine()
 
 	var wg sync.WaitGroup
-	var opened atomic.Int32
+	var opened, closed atomic.Int32
 	lived := make([]time.Duration, slow)
 	errs := make([]error, slow)
 	for i := range slow {
-		wg.Go(func() { lived[i], errs[i] = trickle(addr, readHeader+5*time.Second, &opened) })
+		wg.Go(func() {
+			lived[i], errs[i] = trickle(addr, readHeader+5*time.Second, &opened)
+			closed.Add(1)
+		})
 	}
-	time.Sleep(500 * time.Millisecond)
-	if n := opened.Load(); n != slow {
-		t.Fatalf("%d slow connections open after 0.5 s, want %d", n, slow)
+	for waited := time.Duration(0); opened.Load() < slow; waited += 10 * time.Millisecond {
+		if waited > readHeader/2 {
+			t.Fatalf("%d slow connections open after %v, want %d", opened.Load(), waited, slow)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	var normal []time.Duration
-	for range 5 { // over the second before the server closes the slow ones
+	for range 5 { // well before the server closes the slow ones
 		d, err := tokenRequest()
 		if err != nil {
 			t.Fatalf("a normal request during the trickle: %v", err)
 		}
 		normal = append(normal, d)
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
+	stillOpen := slow - int(closed.Load())
 	wg.Wait()
+	if stillOpen != slow {
+		t.Fatalf("only %d slow connections were open when the normal requests ended", stillOpen)
+	}
 	if worst := slices.Max(normal); worst > time.Second {
 		t.Errorf("normal requests took up to %v during the trickle, want under 1 s", worst)
 	}
@@ -157,8 +166,8 @@ func TestSlowHeaders(t *testing.T) {
 	if lived[0] < readHeader-100*time.Millisecond {
 		t.Errorf("a slow connection was closed after %v, before ReadHeaderTimeout %v", lived[0], readHeader)
 	}
-	if lived[slow-1] > readHeader+2*time.Second {
-		t.Errorf("the last slow connection lived %v, want within 2 s of ReadHeaderTimeout %v", lived[slow-1], readHeader)
+	if lived[slow-1] > readHeader+2500*time.Millisecond { // under the default's 5 s
+		t.Errorf("the last slow connection lived %v, want within 2.5 s of ReadHeaderTimeout %v", lived[slow-1], readHeader)
 	}
 	// The descriptors and goroutines of the slow connections are given back.
 	deadline := time.Now().Add(5 * time.Second)
