@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -44,7 +45,7 @@ func (s *Service) AuthenticatePair(ctx context.Context, keyID, secret string) (*
 func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyhouse.APIKey, error) {
 	hash := s.hasher.Hash(c.Secret)
 	k, err := s.lookupKey(ctx, c, hash)
-	if err == errBadKey {
+	if errors.Is(err, errBadKey) {
 		return nil, s.authFailed(ctx)
 	} else if err != nil {
 		return nil, err
