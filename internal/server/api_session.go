@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 
 	"keyhouse/internal/service"
@@ -62,8 +63,11 @@ func (s *Server) handleActivateConfirm(w http.ResponseWriter, r *http.Request) e
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	var req service.SignInRequest
 	// A malformed body is a failed sign-in like any other: same answer,
-	// counted and audited.
-	_ = decode(r, &req)
+	// counted and audited. A body over the limit is refused for its size,
+	// which says nothing about any account.
+	if err := decode(r, &req); errors.Is(err, errJSONTooLarge) {
+		return err
+	}
 	out, err := s.Service.SignIn(r.Context(), req)
 	if err != nil {
 		return err

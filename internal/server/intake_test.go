@@ -186,8 +186,8 @@ func TestConcurrentIntake(t *testing.T) {
 	}
 }
 
-// TestIntakeRateLimit: a key over its rate gets 429 with the error JSON,
-// and another key is not slowed by it.
+// TestIntakeRateLimit: a key over its rate gets 429 with the error JSON
+// and Retry-After, and another key is not slowed by it.
 func TestIntakeRateLimit(t *testing.T) {
 	e := keyhousetest.New(t, func(c *service.Config) { c.IntakeRate = 1 }) // bursts of 2
 	e.Run(t)
@@ -197,7 +197,10 @@ func TestIntakeRateLimit(t *testing.T) {
 	t.Cleanup(srv.Close)
 	f := &dataFixture{fixture: &fixture{e: e, srv: srv}}
 	send := func(apiKey string) (int, string) {
-		status, _, body := f.post(t, "/v1/events", "application/json", `{}`, map[string]string{"Authorization": "Bearer " + f.token(t, apiKey)})
+		status, h, body := f.post(t, "/v1/events", "application/json", `{}`, map[string]string{"Authorization": "Bearer " + f.token(t, apiKey)})
+		if status == 429 && h.Get("Retry-After") != "1" {
+			t.Errorf("429 with Retry-After %q, want 1", h.Get("Retry-After"))
+		}
 		return status, body
 	}
 	a, _ := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c.ClientID, "")

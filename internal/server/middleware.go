@@ -168,20 +168,22 @@ func validCorrelationID(id string) bool {
 	return true
 }
 
-// maxBody is the largest management request body read.
-const maxBody = 64 << 10
-
-// decode reads a JSON body into v: one object, no unknown fields.
+// decode reads a JSON body of at most maxJSONBody into v: one object, no
+// unknown fields. The MaxBytesReader has no ResponseWriter to mark the
+// connection for closing: the server discards a short unread rest, and
+// closes the connection after a long one.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooBig *json.SyntaxError
+		var syntax *json.SyntaxError
 		switch {
+		case isTooLarge(err):
+			return errJSONTooLarge
 		case errors.Is(err, io.EOF):
 			return errNoBody
-		case errors.As(err, &tooBig), errors.Is(err, io.ErrUnexpectedEOF):
-			return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: malformed JSON or larger than %d bytes", maxBody)
+		case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+			return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: malformed JSON")
 		}
 		return keyhouse.Errorf(keyhouse.EBADREQUEST, "body: %s", jsonProblem(err))
 	}

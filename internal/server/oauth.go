@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,9 +46,13 @@ const maxFormBody = 16 << 10
 
 // parseForm reads the form body and the query string, both of which the
 // token endpoint accepts (Kount integrations send grant_type in either).
+// A body over maxFormBody is a 413.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return &oauthError{status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Description: "the body must be at most 16 KiB"}
+		}
 		return badRequest("invalid_request", "the body must be an application/x-www-form-urlencoded form under 16 KiB")
 	}
 	return nil
@@ -76,6 +81,8 @@ func (s *Server) clientKey(r *http.Request) (*keyhouse.APIKey, error) {
 		return k, nil
 	case keyhouse.ECREDENTIALS:
 		return nil, errInvalidClient
+	case keyhouse.ETHROTTLED: // too many failures from this source: Retry-After from err
+		return nil, &oauthError{status: http.StatusTooManyRequests, Code: "invalid_client", Description: keyhouse.ErrorMessage(err), cause: err}
 	case keyhouse.EUNAVAILABLE:
 		return nil, &oauthError{status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "the store is unavailable; retry", cause: err}
 	}

@@ -31,6 +31,8 @@ type Server struct {
 	// context ends (DefaultDrainGrace when 0); those still running then
 	// are cut off, unanswered.
 	DrainGrace time.Duration
+	// Timeouts bound slow clients; zero fields take DefaultTimeouts'.
+	Timeouts Timeouts
 
 	ui      *ui // the console's parsed templates and static files
 	handler http.Handler
@@ -57,15 +59,7 @@ const DefaultDrainGrace = 10 * time.Second
 // it stops accepting connections and lets requests in flight finish for
 // up to DrainGrace.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-	}
+	hs := s.httpServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -13,11 +13,15 @@ import (
 func (s *Server) page(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setPageHeaders(w)
-		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		}
 		r = r.WithContext(keyhouse.NewContextWithRequest(r.Context(), s.requestInfo(r)))
-		if err := h(w, r); err != nil {
+		var err error
+		if r.Method == http.MethodPost {
+			err = parsePageForm(w, r)
+		}
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			s.writePageError(w, r, err)
 		}
 	})
@@ -116,6 +120,8 @@ func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, err erro
 		v.Heading = "You don't have access to this page"
 	case http.StatusNotFound:
 		v.Heading = "Page not found"
+	case http.StatusRequestEntityTooLarge:
+		v.Heading = "The form is too large"
 	case http.StatusServiceUnavailable:
 		v.Heading = "keyhouse is unavailable"
 		v.Message = "The database could not be reached. Nothing was changed; try again in a moment."

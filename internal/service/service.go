@@ -67,7 +67,8 @@ type Service struct {
 	// so that under load each finishes in one go instead of being
 	// preempted among dozens (which stretches the latency tail).
 	signing chan struct{}
-	limiter *rateLimiter // the intake's per-key rate limit
+	limiter *rateLimiter  // the intake's per-key rate limit
+	badAuth *authFailures // failed API-key authentications per source
 	// hashing bounds the password hashes running at once.
 	hashing *hashTurns
 }
@@ -105,7 +106,8 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 		tokens:  newTokenCache(),
 		intake:  newCommitter(store, cfg.Logger),
 		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		limiter: &rateLimiter{rate: cfg.IntakeRate},
+		limiter: newRateLimiter(cfg.IntakeRate),
+		badAuth: newAuthFailures(),
 		hashing: newHashTurns(cfg.PasswordHashes),
 	}
 	// One key per purpose, each derived from the server secret.

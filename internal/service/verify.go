@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -20,7 +21,7 @@ var errBadKey = keyhouse.Errorf(keyhouse.ECREDENTIALS, "invalid client credentia
 func (s *Service) AuthenticateBasic(ctx context.Context, credential string) (*keyhouse.APIKey, error) {
 	c, err := apikey.ParseBasic(credential)
 	if err != nil {
-		return nil, errBadKey
+		return nil, s.authFailed(ctx)
 	}
 	return s.authenticate(ctx, c)
 }
@@ -29,32 +30,36 @@ func (s *Service) AuthenticateBasic(ctx context.Context, credential string) (*ke
 // client_secret of an OAuth client).
 func (s *Service) AuthenticatePair(ctx context.Context, keyID, secret string) (*keyhouse.APIKey, error) {
 	if !apikey.ValidKeyID(keyID) {
-		return nil, errBadKey
+		return nil, s.authFailed(ctx)
 	}
 	env, err := apikey.CheckSecret(secret)
 	if err != nil {
-		return nil, errBadKey
+		return nil, s.authFailed(ctx)
 	}
 	return s.authenticate(ctx, apikey.Credential{KeyID: keyID, Secret: secret, Environment: env})
 }
 
 // authenticate finds the key of c (in the index, else in the store) and
-// compares the secret's HMAC in constant time.
+// compares the secret's HMAC in constant time. Failures count against the
+// request's source (authFailed).
 func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyhouse.APIKey, error) {
 	hash := s.hasher.Hash(c.Secret)
 	k, err := s.lookupKey(ctx, c, hash)
-	if err != nil {
+	if errors.Is(err, errBadKey) {
+		return nil, s.authFailed(ctx)
+	} else if err != nil {
 		return nil, err
 	}
 	if !apikey.Equal(hash, k.SecretHash) || (!c.Legacy && c.Environment != k.Environment) {
-		return nil, errBadKey
+		return nil, s.authFailed(ctx)
 	}
 	s.usage.record(k.KeyID, s.now())
 	return k, nil
 }
 
 // lookupKey returns the key a credential names: from the index, else from
-// the store, unless the store said lately that there is no such key.
+// the store, unless the store said lately that there is no such key or the
+// request's source is over its failed authentications.
 func (s *Service) lookupKey(ctx context.Context, c apikey.Credential, hash []byte) (*keyhouse.APIKey, error) {
 	name := c.KeyID
 	if c.Legacy {
@@ -63,7 +68,7 @@ func (s *Service) lookupKey(ctx context.Context, c apikey.Credential, hash []byt
 	if k := s.indexed(c, hash); k != nil {
 		return k, nil
 	}
-	if s.absent.has(name, s.now()) {
+	if s.absent.has(name, s.now()) || s.sourceBlocked(ctx) {
 		return nil, errBadKey
 	}
 	var k *keyhouse.APIKey
