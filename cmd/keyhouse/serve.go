@@ -19,9 +19,10 @@ import (
 
 // serveOptions is what serve's own flags say.
 type serveOptions struct {
-	addr    string
-	cfg     service.Config
-	proxies []netip.Prefix
+	addr         string
+	cfg          service.Config
+	proxies      []netip.Prefix
+	storeTimeout time.Duration
 }
 
 // serveFlags parses serve's flags into c and the options.
@@ -32,6 +33,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	rateText := fs.String("intake-rate", e.def("intake-rate", "0"), "intake requests a second allowed per API key, in bursts of up to twice that (0: no limit)")
 	hashesText := fs.String("password-hashes", e.def("password-hashes", "0"), "password hashes (argon2id, 19 MiB each) run at once; a sign-in that waits over 2 s for a turn gets 503 (0: the number of CPUs)")
 	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
+	outage := outageFlags(fs, e)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -54,7 +56,8 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate, PasswordHashes: hashes}
-	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies}, nil
+	opts := &serveOptions{addr: *addr, cfg: cfg, proxies: proxies}
+	return opts, outage.apply(opts)
 }
 
 // serve runs the service until ctx ends (SIGINT or SIGTERM in main).
@@ -82,6 +85,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	a.store.Timeout = opts.storeTimeout
 	if err := a.svc.Start(ctx); err != nil {
 		return err
 	}
