@@ -25,7 +25,8 @@ type outage struct {
 	reads   bool // reads still work while cut (SQLite under another's write lock)
 }
 
-// TestOutage takes the database away from a store under a stream of
+// TestOutage takes the database away from a store (with the Timeout of
+// keyhouse serve) under a stream of
 // writes and gives it back: while it is gone every call answers
 // EUNAVAILABLE within 2 s (none hangs), Ready says so, the store serves
 // again within 5 s of its return without being reopened, and every batch
@@ -54,6 +55,7 @@ func sqliteOutage(t *testing.T) outage {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	s.Timeout = sqlstore.DefaultTimeout // as keyhouse serve
 	other, err := sql.Open("sqlite", path+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +94,7 @@ func postgresOutage(t *testing.T) outage {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	s.Timeout = sqlstore.DefaultTimeout // as keyhouse serve
 	return outage{store: s, cut: proxy.Cut, restore: proxy.Restore}
 }
 

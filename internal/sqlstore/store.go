@@ -19,18 +19,21 @@ import (
 // besides the one that listens for key deletions.
 const PostgresPool = 16
 
-// DefaultTimeout bounds a store call whose context has no deadline: a
-// request meets a database that is gone, locked or unreachable with a
-// fast EUNAVAILABLE instead of hanging. Callers that may legitimately take
-// longer (loading every key, migrations) set their own deadline.
+// DefaultTimeout is the Timeout `keyhouse serve` gives its store unless
+// told otherwise (--store-timeout): a request meets a database that is
+// gone, locked or unreachable with a fast EUNAVAILABLE instead of
+// hanging, and every request transaction takes milliseconds.
 const DefaultTimeout = time.Second
 
 // Store is the keyhouse database. Each exported method runs in one
 // transaction.
 type Store struct {
-	// Timeout bounds each call whose context has no deadline: waiting
-	// for a connection (or SQLite's write lock), connecting, and the
-	// statements. Set it before the first call; 0 means DefaultTimeout.
+	// Timeout bounds each call whose context has no deadline, waits
+	// included: for this process's turn to write and SQLite's write lock,
+	// for a pooled connection, connecting, and the statements. Callers
+	// that may rightly take longer (loading every key, migrations) set a
+	// deadline of their own. Set it before the first call; 0, no bound
+	// (the command line's one-off commands, such as a large import).
 	Timeout time.Duration
 
 	db    *sql.DB
@@ -140,16 +143,12 @@ func (s *Store) View(ctx context.Context, fn func(service.Tx) error) error {
 }
 
 // bound returns ctx with the store's Timeout, unless it has a deadline
-// already.
+// already or there is no Timeout.
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
+	if _, ok := ctx.Deadline(); ok || s.Timeout <= 0 {
 		return ctx, func() {}
 	}
-	d := s.Timeout
-	if d <= 0 {
-		d = DefaultTimeout
-	}
-	return context.WithTimeout(ctx, d)
+	return context.WithTimeout(ctx, s.Timeout)
 }
 
 // run runs fn in one transaction, read-only when opts says so; on SQLite
