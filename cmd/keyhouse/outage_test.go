@@ -156,14 +156,16 @@ func waitFor(t *testing.T, limit time.Duration, what string, check func() bool) 
 	return time.Since(start)
 }
 
-// TestOutagePostgres cuts instance A off PostgreSQL (a proxy of the
-// test's between them; the server and instance B are untouched) and
-// restores it. During the cut every route of A that needs the store
+// TestOutagePostgres cuts instances A and C off PostgreSQL (a proxy of
+// the test's between them; the server and instance B are untouched) and
+// restores them. During the cut every route of A that needs the store
 // answers 503 with Retry-After within 2 s and /readyz says 503; token
-// issue for keys in A's memory goes on for --stale-keys-for, then waits
-// for the store; a key deleted through B meanwhile is refused by A once
-// it is back. A serves again within 5 s, with no restart, and nothing
-// A answered 503 was stored.
+// issue for keys in A's memory goes on for --stale-keys-for (3 s), then
+// waits for the store. C, whose --stale-keys-for outlasts the test, goes
+// on issuing from memory: once the store is back it refuses the key
+// deleted through B meanwhile, which only its listener's reconnection
+// and reload can tell it. A serves again within 5 s, with no restart, and
+// nothing A answered 503 was stored.
 func TestOutagePostgres(t *testing.T) {
 	const grace = 3 * time.Second
 	dsn := keyhousetest.PostgresDSN(t)
@@ -174,9 +176,12 @@ func TestOutagePostgres(t *testing.T) {
 	}
 	a := startServe(t, "--db", cut, "--secret-file", secret, "--stale-keys-for", grace.String())
 	b := startServe(t, "--db", dsn, "--secret-file", secret)
-	tn := newTenant(t, b, a)
+	c := startServe(t, "--db", cut, "--secret-file", secret, "--stale-keys-for", "1h")
+	tn := newTenant(t, b, a, c)
 	kept, deleted := tn.newKey(t, b), tn.newKey(t, b)
 	keptBearer, deletedBearer := bearer(t, a, kept), bearer(t, a, deleted) // both in A's memory now
+	bearer(t, c, kept)
+	bearer(t, c, deleted)
 	var tm timer
 	if got := tm.do(t, a, "GET", "/readyz", "", "", nil); got.status != 200 {
 		t.Fatalf("/readyz before the outage: %d %s", got.status, got.body)
@@ -200,6 +205,11 @@ func TestOutagePostgres(t *testing.T) {
 	time.Sleep(time.Until(cutAt.Add(grace + 100*time.Millisecond)))
 	wantUnavailable(t, "token for a key in memory past the grace", tm.token(t, a, kept.APIKey), true)
 	wantUnavailable(t, "token for the key deleted through B", tm.token(t, a, deleted.APIKey), true)
+	for _, k := range []apiKey{kept, deleted} { // the risk that --stale-keys-for bounds
+		if got := tm.token(t, c, k.APIKey); got.status != 200 {
+			t.Errorf("C, token from memory %v into the outage: %d %s", time.Since(cutAt), got.status, got.body)
+		}
+	}
 	t.Logf("PostgreSQL outage: slowest answer %v", tm.slowest)
 
 	proxy.Restore()
@@ -212,7 +222,11 @@ func TestOutagePostgres(t *testing.T) {
 	refused := waitFor(t, 5*time.Second, "A refuses the key deleted during the outage", func() bool {
 		return tm.token(t, a, deleted.APIKey).status == 401
 	})
-	t.Logf("PostgreSQL recovery: /readyz 200 after %v, API after %v more, deleted key refused after %v more", ready, served, refused)
+	heard := waitFor(t, 5*time.Second, "C refuses the key deleted during the outage", func() bool {
+		return tm.token(t, c, deleted.APIKey).status == 401
+	})
+	t.Logf("PostgreSQL recovery: A's /readyz 200 after %v, A's API after %v more, A refuses the deleted key after %v more, C after %v more",
+		ready, served, refused, heard)
 	if got := tm.do(t, a, "POST", "/v1/events", "application/json", `{"deleted":true}`, deletedBearer); got.status != 401 {
 		t.Errorf("intake on A with the deleted key's token after the outage: %d %s", got.status, got.body)
 	}
@@ -227,7 +241,7 @@ func TestOutagePostgres(t *testing.T) {
 		t.Errorf("%d events stored, %d accepted: what was answered 503 must not be stored", n, accepted)
 	}
 	checkKeyCount(t, b, tn, 2) // kept and made: the key A was asked for during the outage does not exist
-	for _, in := range []*instance{a, b} {
+	for _, in := range []*instance{a, b, c} {
 		if err := in.stop(); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}

@@ -45,6 +45,31 @@ func (s *Service) indexTrusted() bool {
 	return since == 0 || s.now().Sub(time.Unix(0, since)) <= s.cfg.StaleKeys
 }
 
+// resyncRetry is how long resyncKeys waits between two tries.
+const resyncRetry = time.Second
+
+// resyncKeys reloads the key index after the listener (re)connected,
+// trying again until it works or ctx ends, and then counts the index as
+// current: the notices sent since LISTEN wait on the connection meanwhile.
+func (s *Service) resyncKeys(ctx context.Context) {
+	for {
+		err := s.reloadKeys(ctx)
+		if err == nil {
+			s.hearing.regained()
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.cfg.Logger.Warn("reload api keys after connecting; retrying", "err", err)
+		select {
+		case <-time.After(resyncRetry):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // Ready reports, as an EUNAVAILABLE error whose message says why, whether
 // this instance can serve: the store answers and is writable, its
 // migrations are applied, and a signing key is loaded.

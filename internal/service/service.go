@@ -168,13 +168,7 @@ func (s *Service) watchChanges(ctx context.Context) {
 		KeyDeleted:         func(keyID string) { s.keys.remove(keyID, s.now()) },
 		SigningKeysChanged: reloadRing,
 		Resync: func() { // also at the first connection: a change may fall between Start and LISTEN
-			if err := s.reloadKeys(ctx); err != nil {
-				if ctx.Err() == nil {
-					s.cfg.Logger.Warn("reload api keys after connecting", "err", err)
-				}
-			} else {
-				s.hearing.regained()
-			}
+			s.resyncKeys(ctx)
 			reloadRing()
 		},
 		Failed: func(err error) {
