@@ -21,9 +21,8 @@ const (
 // w.SigningKeysChanged when a signing key is made, rotated or revoked. It
 // listens on a connection of its own and reconnects when that drops
 // (waiting up to listenRetry between tries, reporting each failure to
-// w.Failed);
-// after every (re)connection it calls w.Resync, since notifications sent
-// while it was away are lost. On SQLite, where one process serves the
+// w.Failed); after every (re)connection it calls w.Resync, since
+// notifications sent while it was away are lost. On SQLite, where one process serves the
 // database and deletes its keys itself, there is nothing to watch (the
 // service polls the signing keys, which the command line changes): it
 // waits for ctx.
@@ -57,10 +56,10 @@ const listenRetry = time.Second
 
 // listen holds one LISTEN connection until it fails or ctx ends, and
 // reports whether it got as far as listening. Connecting and LISTEN are
-// bounded by the store's Timeout. A connection that dies
-// silently is found by TCP keep-alive (pgx dials with Go's default);
-// meanwhile the periodic reloads of the key index and the signing keys are
-// the safety net.
+// bounded by the store's Timeout. A connection that dies silently is
+// found by TCP keep-alive (pgx dials with Go's default); meanwhile the
+// periodic reloads of the key index and the signing keys are the safety
+// net.
 func (s *Store) listen(ctx context.Context, w service.Watcher) (bool, error) {
 	conn, err := s.connectListener(ctx)
 	if err != nil {
