@@ -26,9 +26,9 @@ type outage struct {
 }
 
 // TestOutage takes the database away from a store (with the Timeout of
-// keyhouse serve) under a stream of
-// writes and gives it back: while it is gone every call answers
-// EUNAVAILABLE within 2 s (none hangs), Ready says so, the store serves
+// keyhouse serve) under a stream of writes and gives it back: while it is
+// gone every call answers EUNAVAILABLE within 2 s (none hangs), Ready
+// says so, the store serves
 // again within 5 s of its return without being reopened, and every batch
 // of events is stored whole or not at all (every acknowledged one whole).
 // PostgreSQL is taken away by a TCP proxy that drops its connections and
@@ -235,13 +235,18 @@ func event(batch string, i int, k *keyhouse.APIKey) *keyhouse.Event {
 // waitBatches waits until n batches were acknowledged.
 func (w *writer) waitBatches(t *testing.T, n int) {
 	t.Helper()
-	w.waitBatchesAfter(t, time.Time{}, n)
+	w.waitAcked(t, time.Time{}, n)
 }
 
-// waitBatchesAfter waits until a batch (or n) was acknowledged after since.
-func (w *writer) waitBatchesAfter(t *testing.T, since time.Time, n ...int) {
+// waitBatchesAfter waits until a batch was acknowledged after since.
+func (w *writer) waitBatchesAfter(t *testing.T, since time.Time) {
 	t.Helper()
-	want := append(n, 1)[0]
+	w.waitAcked(t, since, 1)
+}
+
+// waitAcked waits until want batches were acknowledged after since.
+func (w *writer) waitAcked(t *testing.T, since time.Time, want int) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		w.mu.Lock()
 		got := 0
