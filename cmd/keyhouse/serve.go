@@ -19,11 +19,12 @@ import (
 
 // serveOptions is what serve's own flags say.
 type serveOptions struct {
-	addr    string
-	cfg     service.Config
-	proxies []netip.Prefix
-	cert    *server.Certificate // nil: plain HTTP
-	tune    *tuning
+	addr         string
+	cfg          service.Config
+	proxies      []netip.Prefix
+	cert         *server.Certificate // nil: plain HTTP
+	tune         *tuning
+	storeTimeout time.Duration
 }
 
 // serveFlags parses serve's flags into c and the options.
@@ -37,6 +38,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
 	tlsFiles := e.tlsFlags(fs)
 	tune := e.tuningFlags(fs)
+	outage := outageFlags(fs, e)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -66,7 +68,8 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate, PasswordHashes: hashes}
-	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert, tune: tune}, nil
+	opts := &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert, tune: tune}
+	return opts, outage.apply(opts)
 }
 
 // serve runs the service until ctx ends (SIGINT or SIGTERM in main).
@@ -96,6 +99,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	a.store.Timeout = opts.storeTimeout
 	if c.mailer != nil {
 		a.logger.Info("invitation and reset links are e-mailed", "smtp_server", c.mailServer(), "mail_from", c.MailFrom)
 	}

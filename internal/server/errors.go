@@ -63,9 +63,14 @@ func (s *Server) statusFor(w http.ResponseWriter, r *http.Request, err error) (i
 		status, code = http.StatusInternalServerError, keyhouse.EINTERNAL
 	}
 	// An error that says when to retry is a refusal by design (the
-	// password hashing is busy), not a failure to log.
+	// password hashing is busy), not a failure to log. A store that is
+	// away (503) is an outage, not a bug: a warning.
 	if !setRetryAfter(w, err, status) && status >= 500 {
-		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
+		level := slog.LevelError
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn
+		}
+		s.Logger.Log(r.Context(), level, "request failed", "err", err,
 			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
 	}
 	return status, code

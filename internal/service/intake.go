@@ -83,6 +83,12 @@ func (c *committer) run(ctx context.Context) {
 		for _, p := range batch {
 			p.done <- err
 		}
+		if err != nil {
+			// What queued during a failed commit is answered at once: a
+			// store that is gone or locked answers each request within
+			// one store deadline, instead of one per batch ahead of it.
+			c.drain(err)
+		}
 	}
 }
 
@@ -104,12 +110,17 @@ func (c *committer) gather(first *pending) []*pending {
 	return batch
 }
 
-// drain answers every queued request after the committer stopped.
+// drain answers every queued request that nothing was stored: after a
+// failed commit, or when the committer stopped.
 func (c *committer) drain(cause error) {
+	err := cause
+	if keyhouse.ErrorCode(err) != keyhouse.EUNAVAILABLE {
+		err = errUnavailable(cause)
+	}
 	for {
 		select {
 		case p := <-c.queue:
-			p.done <- errUnavailable(cause)
+			p.done <- err
 		default:
 			return
 		}

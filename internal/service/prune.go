@@ -26,6 +26,8 @@ const auditUnknownKeep = 10_000
 func (s *Service) Prune(ctx context.Context) error {
 	now := s.now()
 	forget := max(pairPolicy.Forget, sourcePolicy.Forget)
+	ctx, cancel := background(ctx)
+	defer cancel()
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PruneThrottles(now.Add(-forget), now); err != nil {
 			return fmt.Errorf("prune throttles: %w", err)

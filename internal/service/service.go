@@ -44,6 +44,12 @@ type Config struct {
 	// OnKeyDeleted, when set, runs after a key deletion has committed and
 	// before the deleting call returns: the data plane's revocation hook.
 	OnKeyDeleted func(keyID string)
+	// StaleKeys is how long the in-memory key index goes on answering
+	// alone once this instance may miss other instances' deletions (its
+	// PostgreSQL listening connection is down): past it, every key is
+	// confirmed in the store, so a store outage refuses token issue with
+	// EUNAVAILABLE. 0: confirm at once.
+	StaleKeys time.Duration
 }
 
 // Service implements keyhouse's use cases on a Store.
@@ -71,6 +77,8 @@ type Service struct {
 	badAuth *authFailures // failed API-key authentications per source
 	// hashing bounds the password hashes running at once.
 	hashing *hashTurns
+	// hearing says whether keys holds every deletion of other instances.
+	hearing hearing
 }
 
 // New returns a Service on store. secret is the server secret: it keys the
@@ -122,7 +130,7 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 // Start loads what the data plane keeps in memory: every API key and the
 // token-signing keys (creating the first one on a new database).
 func (s *Service) Start(ctx context.Context) error {
-	if err := s.keys.reload(ctx, s.store, s.now()); err != nil {
+	if err := s.reloadKeys(ctx); err != nil {
 		return fmt.Errorf("load api keys: %w", err)
 	}
 	return s.LoadSigningKeys(ctx)
@@ -142,9 +150,19 @@ func (s *Service) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// reloadKeys reloads the key index from the store, allowing it
+// backgroundWait.
+func (s *Service) reloadKeys(ctx context.Context) error {
+	ctx, cancel := background(ctx)
+	defer cancel()
+	return s.keys.reload(ctx, s.store, s.now())
+}
+
 // watchChanges applies other instances' changes as their notices arrive:
 // it drops deleted keys from the index and reloads the signing keys, and
-// reloads both when notices may have been missed.
+// reloads both when notices may have been missed. The index counts as
+// current (see hearing) from the first reload after each connection until
+// the connection fails.
 func (s *Service) watchChanges(ctx context.Context) {
 	reloadRing := func() {
 		if err := s.reloadRing(ctx); err != nil && ctx.Err() == nil {
@@ -155,12 +173,13 @@ func (s *Service) watchChanges(ctx context.Context) {
 		KeyDeleted:         func(keyID string) { s.keys.remove(keyID, s.now()) },
 		SigningKeysChanged: reloadRing,
 		Resync: func() { // also at the first connection: a change may fall between Start and LISTEN
-			if err := s.keys.reload(ctx, s.store, s.now()); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Warn("reload api keys after connecting", "err", err)
-			}
+			s.resyncKeys(ctx)
 			reloadRing()
 		},
-		Failed: func(err error) { s.cfg.Logger.Warn("listen for changes; retrying", "err", err) },
+		Failed: func(err error) {
+			s.hearing.lost(s.now())
+			s.cfg.Logger.Warn("listen for changes; retrying", "err", err)
+		},
 	})
 }
 
@@ -184,7 +203,7 @@ func (s *Service) reloadLoop(ctx context.Context) {
 				s.cfg.Logger.Warn("poll signing keys", "err", err)
 			}
 		case <-keys:
-			if err := s.keys.reload(ctx, s.store, s.now()); err != nil {
+			if err := s.reloadKeys(ctx); err != nil {
 				s.cfg.Logger.Warn("reload api keys", "err", err)
 			}
 		}

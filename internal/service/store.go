@@ -38,6 +38,9 @@ type Store interface {
 	// TouchKeys sets last_used_at for many keys in one transaction; ids of
 	// keys deleted since are ignored.
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
+	// Ready answers EUNAVAILABLE, saying why, when the store cannot serve
+	// now: it does not answer, cannot be written, or lacks migrations.
+	Ready(ctx context.Context) error
 }
 
 // Tx is the set of operations available inside a transaction.

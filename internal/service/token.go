@@ -120,14 +120,18 @@ func (s *Service) verifyToken(ctx context.Context, raw string, now time.Time) (*
 	return &Grant{KeyID: c.APIKeyID, OrgID: c.OrgID, ClientID: c.ClientID, Env: env, Scope: c.Scope, Claims: c}, nil
 }
 
-// liveKey returns the key if it still exists (in the index, else in the
-// store), nil if it does not.
+// liveKey returns the key if it still exists (in the index while it is
+// trusted, else in the store), nil if it does not.
 func (s *Service) liveKey(ctx context.Context, keyID string) (*keyhouse.APIKey, error) {
-	if k := s.keys.get(keyID); k != nil {
-		return k, nil
+	indexed := s.keys.get(keyID)
+	if indexed != nil && s.indexTrusted() {
+		return indexed, nil
 	}
 	k, err := s.store.FindKey(ctx, keyID)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+		if indexed != nil { // deleted by another instance, unheard
+			s.keys.remove(keyID, s.now())
+		}
 		return nil, nil
 	} else if err != nil {
 		return nil, err

@@ -72,7 +72,7 @@ func (u *usage) flush(ctx context.Context) error {
 		for _, id := range ids[:n] {
 			chunk[id] = batch[id]
 		}
-		if err := u.store.TouchKeys(ctx, chunk); err != nil {
+		if err := u.touch(ctx, chunk); err != nil {
 			for _, id := range ids {
 				u.record(id, batch[id])
 			}
@@ -103,4 +103,14 @@ func (u *usage) run(ctx context.Context, interval time.Duration) {
 			return
 		}
 	}
+}
+
+// touchWait bounds the writing of one chunk of last-used times.
+const touchWait = 10 * time.Second
+
+// touch writes one chunk, allowing it touchWait.
+func (u *usage) touch(ctx context.Context, chunk map[string]time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, touchWait)
+	defer cancel()
+	return u.store.TouchKeys(ctx, chunk)
 }

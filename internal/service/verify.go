@@ -57,18 +57,20 @@ func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyho
 	return k, nil
 }
 
-// lookupKey returns the key a credential names: from the index, else from
-// the store, unless the store said lately that there is no such key or the
-// request's source is over its failed authentications.
+// lookupKey returns the key a credential names: from the index while it
+// is trusted (see indexTrusted), else from the store, unless the store
+// said lately that there is no such key or the request's source is over
+// its failed authentications (a key in the index is never refused so).
 func (s *Service) lookupKey(ctx context.Context, c apikey.Credential, hash []byte) (*keyhouse.APIKey, error) {
 	name := c.KeyID
 	if c.Legacy {
 		name = "legacy:" + string(hash)
 	}
-	if k := s.indexed(c, hash); k != nil {
-		return k, nil
+	indexed := s.indexed(c, hash)
+	if indexed != nil && s.indexTrusted() {
+		return indexed, nil
 	}
-	if s.absent.has(name, s.now()) || s.sourceBlocked(ctx) {
+	if indexed == nil && (s.absent.has(name, s.now()) || s.sourceBlocked(ctx)) {
 		return nil, errBadKey
 	}
 	var k *keyhouse.APIKey
@@ -80,6 +82,9 @@ func (s *Service) lookupKey(ctx context.Context, c apikey.Credential, hash []byt
 	}
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
 		s.absent.add(name, s.now())
+		if indexed != nil { // deleted by another instance, unheard
+			s.keys.remove(indexed.KeyID, s.now())
+		}
 		return nil, errBadKey
 	} else if err != nil {
 		return nil, err

@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -20,7 +22,8 @@ import (
 // driver code and never by message text, and wraps it with op:
 //   - sql.ErrNoRows: ENOTFOUND, "<what> not found";
 //   - a unique or primary-key violation: ECONFLICT, "<what> already exists";
-//   - a busy or locked database, a lost connection: EUNAVAILABLE.
+//   - a busy, locked or read-only database, a lost connection, no answer
+//     within the store's deadline: EUNAVAILABLE.
 //
 // Anything else is only wrapped: the service reports it as EINTERNAL.
 func translate(op, what string, err error) error {
@@ -63,7 +66,8 @@ func isUnavailable(err error) bool {
 	if e, ok := errors.AsType[*sqlite.Error](err); ok {
 		switch e.Code() & 0xff { // the primary code of an extended one
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN,
-			sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_PROTOCOL:
+			sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_PROTOCOL,
+			sqlite3.SQLITE_READONLY, sqlite3.SQLITE_INTERRUPT:
 			return true
 		}
 		return false
@@ -82,5 +86,15 @@ func isUnavailable(err error) bool {
 	if _, ok := errors.AsType[net.Error](err); ok {
 		return true
 	}
-	return errors.Is(err, driver.ErrBadConn)
+	return isLost(err)
+}
+
+// isLost reports whether err says that the database did not answer in
+// time (the store's deadline, see Store.bound) or that the connection was
+// lost. A commit whose connection is lost may have been applied: the
+// caller hears "unavailable; retry", as with any database client.
+func isLost(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) || pgconn.Timeout(err) || pgconn.SafeToRetry(err)
 }

@@ -20,9 +20,9 @@ const (
 // until ctx ends: w.KeyDeleted with the id of every key deleted, and
 // w.SigningKeysChanged when a signing key is made, rotated or revoked. It
 // listens on a connection of its own and reconnects when that drops
-// (waiting up to 5 s between tries, reporting each failure to w.Failed);
-// after every (re)connection it calls w.Resync, since notifications sent
-// while it was away are lost. On SQLite, where one process serves the
+// (waiting up to listenRetry between tries, reporting each failure to
+// w.Failed); after every (re)connection it calls w.Resync, since
+// notifications sent while it was away are lost. On SQLite, where one process serves the
 // database and deletes its keys itself, there is nothing to watch (the
 // service polls the signing keys, which the command line changes): it
 // waits for ctx.
@@ -46,26 +46,26 @@ func (s *Store) WatchChanges(ctx context.Context, w service.Watcher) {
 		case <-ctx.Done():
 			return
 		}
-		backoff = min(2*backoff, 5*time.Second)
+		backoff = min(2*backoff, listenRetry)
 	}
 }
 
+// listenRetry is the longest wait between two tries to listen: once the
+// database is back, an instance hears deletions again within it.
+const listenRetry = time.Second
+
 // listen holds one LISTEN connection until it fails or ctx ends, and
-// reports whether it got as far as listening. A connection that dies
-// silently is found by TCP keep-alive (pgx dials with Go's default);
-// meanwhile the periodic reloads of the key index and the signing keys are
-// the safety net.
+// reports whether it got as far as listening. Connecting and LISTEN are
+// bounded by the store's Timeout. A connection that dies silently is
+// found by TCP keep-alive (pgx dials with Go's default); meanwhile the
+// periodic reloads of the key index and the signing keys are the safety
+// net.
 func (s *Store) listen(ctx context.Context, w service.Watcher) (bool, error) {
-	conn, err := pgx.Connect(ctx, s.dsn)
+	conn, err := s.connectListener(ctx)
 	if err != nil {
-		return false, translate("listen", "notification", err)
+		return false, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	for _, ch := range []string{keyDeletedChannel, signingKeysChannel} {
-		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
-			return false, translate("listen", "notification", err)
-		}
-	}
 	w.Resync()
 	for {
 		n, err := conn.WaitForNotification(ctx)
@@ -79,4 +79,22 @@ func (s *Store) listen(ctx context.Context, w service.Watcher) (bool, error) {
 			w.SigningKeysChanged()
 		}
 	}
+}
+
+// connectListener opens the listening connection and LISTENs on the
+// channels, within the store's Timeout.
+func (s *Store) connectListener(ctx context.Context) (*pgx.Conn, error) {
+	bctx, cancel := s.bound(ctx)
+	defer cancel()
+	conn, err := pgx.Connect(bctx, s.dsn)
+	if err != nil {
+		return nil, translate("listen", "notification", err)
+	}
+	for _, ch := range []string{keyDeletedChannel, signingKeysChannel} {
+		if _, err := conn.Exec(bctx, "LISTEN "+ch); err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			return nil, translate("listen", "notification", err)
+		}
+	}
+	return conn, nil
 }

@@ -50,10 +50,19 @@ func (d Dialect) migrations() ([]migration, error) {
 	return ms, nil
 }
 
+// migrateWait bounds Migrate when its context has no deadline: a
+// migration may rewrite a large table, far beyond Store.Timeout.
+const migrateWait = time.Hour
+
 // Migrate applies the migrations not yet recorded in schema_migrations, in
 // order, each in its own transaction. It is safe to run again, and from
 // several processes at once.
 func (s *Store) Migrate(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, migrateWait)
+		defer cancel()
+	}
 	ms, err := s.d.migrations()
 	if err != nil {
 		return err

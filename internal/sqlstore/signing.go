@@ -10,6 +10,8 @@ import (
 
 // ListSigningKeys returns every token-signing key, oldest first.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := &txn{ctx: ctx, q: s.db, d: s.d}
 	rows, err := t.query(`SELECT kid, private_key, created_at, retired_at FROM signing_keys ORDER BY created_at, kid`)
 	if err != nil {
@@ -84,6 +86,8 @@ func (t *txn) DeleteSigningKey(kid string) error {
 // secret hash and the legacy flag. Each key is a fresh value that fn may
 // keep.
 func (s *Store) ForEachKey(ctx context.Context, fn func(*keyhouse.APIKey)) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := &txn{ctx: ctx, q: s.db, d: s.d}
 	rows, err := t.query(`SELECT key_id, org_id, environment, client_id, secret_hash, legacy FROM api_keys`)
 	if err != nil {

@@ -19,9 +19,23 @@ import (
 // besides the one that listens for key deletions.
 const PostgresPool = 16
 
+// DefaultTimeout is the Timeout `keyhouse serve` gives its store unless
+// told otherwise (--store-timeout): a request meets a database that is
+// gone, locked or unreachable with a fast EUNAVAILABLE instead of
+// hanging, and every request transaction takes milliseconds.
+const DefaultTimeout = time.Second
+
 // Store is the keyhouse database. Each exported method runs in one
 // transaction.
 type Store struct {
+	// Timeout bounds each call whose context has no deadline, waits
+	// included: for this process's turn to write and SQLite's write lock,
+	// for a pooled connection, connecting, and the statements. Callers
+	// that may rightly take longer (loading every key, migrations) set a
+	// deadline of their own. Set it before the first call; 0, no bound
+	// (the command line's one-off commands, such as a large import).
+	Timeout time.Duration
+
 	db    *sql.DB
 	d     Dialect
 	dsn   string     // PostgreSQL's, for the listening connection
@@ -72,7 +86,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 func (s *Store) start(ctx context.Context) error {
 	var err error
 	for attempt := range 10 {
-		if err = s.db.PingContext(ctx); err != nil {
+		if err = s.ping(ctx); err != nil {
 			err = translate("open database", "database", err)
 		} else if err = s.Migrate(ctx); err == nil {
 			return nil
@@ -87,6 +101,13 @@ func (s *Store) start(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// ping checks that the database answers, within the store's Timeout.
+func (s *Store) ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.db.PingContext(ctx)
 }
 
 // New returns a Store over db, a database of dialect d. It applies no
@@ -121,9 +142,21 @@ func (s *Store) View(ctx context.Context, fn func(service.Tx) error) error {
 	return s.run(ctx, &sql.TxOptions{ReadOnly: true}, func(t *txn) error { return fn(t) })
 }
 
+// bound returns ctx with the store's Timeout, unless it has a deadline
+// already or there is no Timeout.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || s.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.Timeout)
+}
+
 // run runs fn in one transaction, read-only when opts says so; on SQLite
-// a read-write one waits for this process's turn to write first.
+// a read-write one waits for this process's turn to write first. The
+// whole of it, waits included, is bounded (see bound).
 func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(*txn) error) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if s.d == SQLite && (opts == nil || !opts.ReadOnly) {
 		release, err := s.writer.acquire(ctx)
 		if err != nil {
@@ -145,11 +178,15 @@ func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(*txn) erro
 // FindKey returns the key with the given id in one statement, outside any
 // transaction.
 func (s *Store) FindKey(ctx context.Context, keyID string) (*keyhouse.APIKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return (&txn{ctx: ctx, q: s.db, d: s.d}).FindKey(keyID)
 }
 
 // FindKeyByHash returns the key whose SecretHash is hash.
 func (s *Store) FindKeyByHash(ctx context.Context, hash []byte) (*keyhouse.APIKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := &txn{ctx: ctx, q: s.db, d: s.d}
 	return t.findKey("find key by hash", "secret_hash = ?", hash)
 }
