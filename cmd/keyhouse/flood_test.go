@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -69,8 +70,8 @@ func TestSignInFloodMemory(t *testing.T) {
 	}
 	signIn["otp"] = code(t, secret, 1)
 	start := time.Now()
-	srv.call(t, "", "POST", "/api/v1/sessions", signIn, 201, nil)
-	t.Logf("the Owner's sign-in took %v during the flood", time.Since(start))
+	tries := ownerSignIn(t, srv, signIn)
+	t.Logf("the Owner's sign-in took %v during the flood (%d tries)", time.Since(start), tries)
 	stop()
 	wg.Wait()
 
@@ -88,6 +89,34 @@ func TestSignInFloodMemory(t *testing.T) {
 	}
 	if counts[503] == 0 {
 		t.Error("no sign-in was refused for want of a hashing turn: the flood did not reach the bound")
+	}
+}
+
+// ownerSignIn signs in as a person's client would during the flood: a
+// 503 says to retry after Retry-After, which it does, three tries at
+// most. It returns the tries it took.
+func ownerSignIn(t *testing.T, srv *process, signIn map[string]string) int {
+	t.Helper()
+	body, _ := json.Marshal(signIn)
+	for try := 1; ; try++ {
+		resp, err := http.Post(srv.base+"/api/v1/sessions", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusCreated:
+			return try
+		case resp.StatusCode == http.StatusServiceUnavailable && try < 3:
+			wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+			if err != nil {
+				t.Fatalf("503 without a Retry-After in seconds: %q", resp.Header.Get("Retry-After"))
+			}
+			time.Sleep(time.Duration(wait) * time.Second)
+		default:
+			t.Fatalf("the Owner's sign-in, try %d: status %d: %s", try, resp.StatusCode, b)
+		}
 	}
 }
 

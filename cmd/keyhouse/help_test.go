@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"keyhouse/internal/seal"
 )
 
 // runCLI runs keyhouse with args and the environment env, and returns
@@ -149,7 +151,11 @@ func TestBadFlags(t *testing.T) {
 // TestDatabaseErrorsSayWhy: an unreachable PostgreSQL names the address
 // and the cause, never the password.
 func TestDatabaseErrorsSayWhy(t *testing.T) {
-	_, _, ok, err := runCLI(t, nil, "migrate", "--db", "postgres://keyhouse:s3cret-pw@127.0.0.1:1/none")
+	secret := filepath.Join(t.TempDir(), "secret")
+	if _, _, err := seal.LoadKeyFile(secret, true); err != nil {
+		t.Fatal(err)
+	}
+	_, _, ok, err := runCLI(t, nil, "migrate", "--db", "postgres://keyhouse:s3cret-pw@127.0.0.1:1/none", "--secret-file", secret)
 	msg := message(err)
 	if ok || !strings.Contains(msg, "127.0.0.1:1") || !strings.Contains(msg, "connection refused") ||
 		strings.Contains(msg, "s3cret-pw") || strings.Contains(msg, "\n") || strings.Count(msg, "connection refused") != 1 {
