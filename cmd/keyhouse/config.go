@@ -35,6 +35,7 @@ type common struct {
 	BaseURL    string
 	JSON       bool
 	LogFormat  string
+	LogLevel   string
 	SMTPURL    string // --smtp-url: e-mail links through this server
 	MailFrom   string // --mail-from
 	// mailer is what --smtp-url and --mail-from make (nil: no SMTP).
@@ -67,6 +68,8 @@ func (e *env) flags(name string, c *common) *flagSet {
 	c.LogFormat = "text"
 	if cmd.flags&withLogFormat != 0 {
 		fs.StringVar(&c.LogFormat, "log-format", e.def("log-format", "text"), "log format: text or json")
+		fs.StringVar(&c.LogLevel, "log-level", e.def("log-level", "info"), "least level logged: debug (also every data-plane and probe request), info, warn or error")
+		fs.check("log-level", oneOf("debug", "info", "warn", "error"))
 		fs.check("log-format", oneOf("text", "json"))
 	}
 	return fs
@@ -82,10 +85,15 @@ func (e *env) def(name, fallback string) string {
 
 // logger returns the log for c.
 func (e *env) logger(c *common) *slog.Logger {
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(e.stderr, nil))
+	var level slog.Level
+	if c.LogLevel != "" {
+		_ = level.UnmarshalText([]byte(c.LogLevel)) // checked by its flag
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, nil))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
 // app is an opened database with the service on it.

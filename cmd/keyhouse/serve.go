@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"keyhouse/internal/metrics"
 	"keyhouse/internal/password"
 	"keyhouse/internal/server"
 	"keyhouse/internal/service"
@@ -24,6 +25,7 @@ type serveOptions struct {
 	proxies      []netip.Prefix
 	cert         *server.Certificate // nil: plain HTTP
 	tune         *tuning
+	observe      *observe
 	storeTimeout time.Duration
 }
 
@@ -38,6 +40,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
 	tlsFiles := e.tlsFlags(fs)
 	tune := e.tuningFlags(fs)
+	watch := e.observeFlags(fs)
 	outage := outageFlags(fs, e)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -68,7 +71,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate, PasswordHashes: hashes}
-	opts := &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert, tune: tune}
+	opts := &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert, tune: tune, observe: watch}
 	return opts, outage.apply(opts)
 }
 
@@ -91,6 +94,8 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	oversubscribe(opts.tune.procsPerCPU) // before the service sizes its signing gate by GOMAXPROCS
 	cfg := opts.cfg
+	m := metrics.New()
+	cfg.Metrics = m
 	if _, sqlite := sqlitePath(c.DB); !sqlite {
 		cfg.ReloadKeys = time.Minute // other instances change the keys too
 	}
@@ -106,9 +111,6 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err := a.svc.Start(ctx); err != nil {
 		return err
 	}
-	if err := a.announce(ctx, ln.Addr().String()); err != nil {
-		return err
-	}
 	var wg sync.WaitGroup
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { a.svc.Run(bg) })
@@ -119,8 +121,20 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
 	srv.TrustedProxies = opts.proxies
+	srv.Metrics = m
+	m.KeyIndex(a.svc.KeyIndexSize)
+	if err := opts.observe.serveMetrics(bg, m, srv, a.logger); err != nil {
+		stop()
+		wg.Wait()
+		return err
+	}
 	if opts.cert != nil {
 		ln = serveTLS(ctx, ln, opts.cert, a.logger)
+	}
+	if err := a.announce(ctx, ln.Addr().String()); err != nil {
+		stop()
+		wg.Wait()
+		return err
 	}
 	err = srv.Serve(ctx, ln)
 	stop()

@@ -65,13 +65,16 @@ func (s *Server) statusFor(w http.ResponseWriter, r *http.Request, err error) (i
 	// An error that says when to retry is a refusal by design (the
 	// password hashing is busy), not a failure to log. A store that is
 	// away (503) is an outage, not a bug: a warning.
+	if status >= 500 {
+		s.metrics().Failed(code)
+	}
 	if !setRetryAfter(w, err, status) && status >= 500 {
 		level := slog.LevelError
 		if status == http.StatusServiceUnavailable {
 			level = slog.LevelWarn
 		}
 		s.Logger.Log(r.Context(), level, "request failed", "err", err,
-			"correlation_id", w.Header().Get(correlationHeader), "path", r.URL.Path)
+			"correlation_id", w.Header().Get(correlationHeader), "route", routeOf(r)) // never the path: it may hold a link token
 	}
 	return status, code
 }

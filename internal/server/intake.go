@@ -24,6 +24,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noteActor(w, g.OrgID, g.ClientID)
 	if r.ContentLength > MaxIntakeBody {
 		return errTooLarge // refused before reading a byte of it
 	}
@@ -47,6 +48,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeRawJSON(w, http.StatusAccepted, acceptedJSON(ids))
+	s.metrics().EventsAccepted(len(ids))
 	return nil
 }
 

@@ -59,6 +59,7 @@ func (s *Server) authed(h handlerFunc) http.Handler {
 		if err != nil {
 			return err
 		}
+		noteActor(w, p.OrgID, "")
 		return h(w, r.WithContext(keyhouse.NewContextWithPrincipal(r.Context(), p)))
 	})
 }
@@ -89,10 +90,20 @@ func (s *Server) requestInfo(r *http.Request) keyhouse.RequestInfo {
 	return keyhouse.RequestInfo{IP: clientIP(r, s.TrustedProxies), UserAgent: ua}
 }
 
-// statusWriter records the status code written.
+// statusWriter records the status code written, and what the handlers
+// learned of whom the request acted for, for its log line.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status      int
+	org, client string
+}
+
+// noteActor records, for the request's log line, the organization and
+// client (if any) it acted for; w is the handler's ResponseWriter.
+func noteActor(w http.ResponseWriter, org, client string) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.org, sw.client = org, client
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -127,11 +138,33 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.Logger.LogAttrs(r.Context(), requestLevel(r.URL.Path, sw.status), "request",
-			slog.String("method", r.Method), slog.String("route", routeOf(r)),
-			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
-			slog.String("correlation_id", id))
+		took := time.Since(start)
+		s.metrics().Request(routeOf(r), r.Method, sw.status, took)
+		if !s.NoAccessLog {
+			s.logRequest(r, sw, id, took)
+		}
 	})
+}
+
+// logRequest writes the request's line: method, route pattern, status,
+// duration, correlation id, and the organization and client where known.
+func (s *Server) logRequest(r *http.Request, sw *statusWriter, id string, took time.Duration) {
+	level := requestLevel(r.URL.Path, sw.status)
+	if !s.Logger.Enabled(r.Context(), level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method), slog.String("route", routeOf(r)),
+		slog.Int("status", sw.status), slog.Duration("duration", took),
+		slog.String("correlation_id", id),
+	}
+	if sw.org != "" {
+		attrs = append(attrs, slog.String("organization_id", sw.org))
+	}
+	if sw.client != "" {
+		attrs = append(attrs, slog.String("client_id", sw.client))
+	}
+	s.Logger.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 // routeOf returns the path pattern of the route that served r ("GET
@@ -146,10 +179,15 @@ func routeOf(r *http.Request) string {
 }
 
 // requestLevel is the log level of a finished request: the data plane's
-// successes, which come by the thousand each second, are DEBUG (a log
-// line is a write to stderr per request); everything else is INFO.
+// successes, which come by the thousand each second, and the probes'
+// (health, readiness, metrics) are DEBUG (a log line is a write to
+// stderr per request); everything else is INFO.
 func requestLevel(path string, status int) slog.Level {
-	if status < 400 && (path == "/v1/events" || path == "/as/token" || strings.HasPrefix(path, "/oauth2/")) {
+	switch {
+	case status >= 400:
+		return slog.LevelInfo
+	case path == "/v1/events" || path == "/as/token" || strings.HasPrefix(path, "/oauth2/"),
+		path == "/healthz" || path == "/readyz" || path == "/metrics":
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo

@@ -91,6 +91,13 @@ func (s *Server) clientKey(r *http.Request) (*keyhouse.APIKey, error) {
 
 // handleToken is the OAuth 2.0 client-credentials token endpoint.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
+	err := s.issueToken(w, r)
+	s.metrics().Token(tokenOutcome(err))
+	return err
+}
+
+// issueToken answers a token request.
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -109,6 +116,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return badRequest("invalid_scope", "the only scope is integration")
 	}
+	noteActor(w, k.OrgID, k.ClientID)
 	tok, err := s.Service.IssueToken(k, scope)
 	if err != nil {
 		return err

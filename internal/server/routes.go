@@ -9,6 +9,7 @@ func (s *Server) routes() http.Handler {
 	a := s.authed // needs a session
 
 	mux.Handle("GET /healthz", h(s.handleHealth))
+	mux.Handle("GET /metrics", h(s.handleMetrics))
 	mux.Handle("GET /readyz", h(s.handleReady))
 
 	mux.Handle("POST /as/token", h(s.handleToken))

@@ -33,6 +33,12 @@ type Server struct {
 	DrainGrace time.Duration
 	// Timeouts bound slow clients; zero fields take DefaultTimeouts'.
 	Timeouts Timeouts
+	// Metrics receives what the server counts; nil, nothing.
+	Metrics Metrics
+	// MetricsHandler, when set, answers GET /metrics on this server.
+	MetricsHandler http.Handler
+	// NoAccessLog turns off the log line of each request.
+	NoAccessLog bool
 
 	ui      *ui // the console's parsed templates and static files
 	handler http.Handler

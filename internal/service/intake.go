@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"keyhouse"
 )
@@ -20,9 +21,10 @@ const commitBatch = 8 * MaxBatch
 // every waiting request. Throughput therefore grows with concurrency
 // instead of stopping at one fsync per request.
 type committer struct {
-	store  Store
-	logger *slog.Logger
-	queue  chan *pending
+	store   Store
+	logger  *slog.Logger
+	metrics Metrics
+	queue   chan *pending
 	// pendings recycles pending requests with their channels: a request's
 	// pending is free again once it has received its answer, the
 	// committer's last use of it.
@@ -35,8 +37,8 @@ type pending struct {
 	done   chan error
 }
 
-func newCommitter(store Store, logger *slog.Logger) *committer {
-	return &committer{store: store, logger: logger, queue: make(chan *pending, 4*MaxBatch),
+func newCommitter(store Store, logger *slog.Logger, metrics Metrics) *committer {
+	return &committer{store: store, logger: logger, metrics: metrics, queue: make(chan *pending, 4*MaxBatch),
 		pendings: sync.Pool{New: func() any { return &pending{done: make(chan error, 1)} }}}
 }
 
@@ -75,7 +77,9 @@ func (c *committer) run(ctx context.Context) {
 		for _, p := range batch {
 			events = append(events, p.events...)
 		}
+		start := time.Now()
 		err := c.store.InsertEvents(context.WithoutCancel(ctx), events)
+		c.metrics.GroupCommit(len(events), time.Since(start), err)
 		if err != nil {
 			c.logger.Error("commit events", "events", len(events), "err", err)
 			err = errUnavailable(err)

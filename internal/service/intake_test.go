@@ -32,7 +32,7 @@ func (s *gateStore) InsertEvents(_ context.Context, events []*keyhouse.Event) er
 // committed together in the next one, and each waits for its own commit.
 func TestGroupCommit(t *testing.T) {
 	store := &gateStore{entered: make(chan struct{}, 10), release: make(chan struct{})}
-	c := newCommitter(store, nil)
+	c := newCommitter(store, nil, noMetrics{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go c.run(ctx)

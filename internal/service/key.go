@@ -118,6 +118,7 @@ func (s *Service) DeleteKey(ctx context.Context, env keyhouse.Environment, clien
 		return err
 	}
 	s.keys.remove(keyID, s.now())
+	s.cfg.Metrics.Revoked("api_key")
 	s.usage.forget(keyID)
 	if s.cfg.OnKeyDeleted != nil {
 		s.cfg.OnKeyDeleted(keyID)

@@ -41,6 +41,8 @@ type Config struct {
 	// Mailer, when set, e-mails invitation and reset links instead of
 	// answering them to whoever asked (no SMTP server: nil).
 	Mailer Mailer
+	// Metrics receives what the service counts; nil, nothing.
+	Metrics Metrics
 	// OnKeyDeleted, when set, runs after a key deletion has committed and
 	// before the deleting call returns: the data plane's revocation hook.
 	OnKeyDeleted func(keyID string)
@@ -90,6 +92,9 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	if cfg.KeysPerClient <= 0 {
 		cfg.KeysPerClient = 10
 	}
@@ -112,7 +117,7 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 		keys:    newKeyIndex(),
 		signer:  &signer{ring: token.NewRing()},
 		tokens:  newTokenCache(),
-		intake:  newCommitter(store, cfg.Logger),
+		intake:  newCommitter(store, cfg.Logger, cfg.Metrics),
 		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		limiter: newRateLimiter(cfg.IntakeRate),
 		badAuth: newAuthFailures(),
@@ -170,7 +175,10 @@ func (s *Service) watchChanges(ctx context.Context) {
 		}
 	}
 	s.store.WatchChanges(ctx, Watcher{
-		KeyDeleted:         func(keyID string) { s.keys.remove(keyID, s.now()) },
+		KeyDeleted: func(keyID string) {
+			s.keys.remove(keyID, s.now())
+			s.cfg.Metrics.Revoked("api_key")
+		},
 		SigningKeysChanged: reloadRing,
 		Resync: func() { // also at the first connection: a change may fall between Start and LISTEN
 			s.resyncKeys(ctx)

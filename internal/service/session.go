@@ -55,6 +55,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (*SignedIn, err
 			return nil, aerr
 		}
 	}
+	s.cfg.Metrics.SignIn(signInOutcome(err))
 	return out, err
 }
 
