@@ -195,6 +195,9 @@ func decode(r *http.Request, v any) error {
 func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" { // the body itself: an array, a string, a number
+			return "must be a JSON object"
+		}
 		return fmt.Sprintf("%s: wrong type, want %s", typeErr.Field, typeErr.Type)
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
