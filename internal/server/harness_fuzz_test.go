@@ -139,8 +139,8 @@ func (fe *fuzzEnv) pathValue(tb testing.TB, s string) string {
 // request is what a fuzz target sends.
 type request struct {
 	method, target string // target: path and query, placeholders replaced
-	header             http.Header
-	body               string
+	header         http.Header
+	body           string
 }
 
 // serve sends req to the handler, from a client address derived from the
