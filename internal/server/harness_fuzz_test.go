@@ -53,7 +53,7 @@ type fuzzEnv struct {
 	ownerSecret string // acme's Owner's TOTP secret, for $OTP
 }
 
-func newFuzzEnv(f *testing.F) *fuzzEnv {
+func newFuzzEnv(f testing.TB) *fuzzEnv {
 	f.Helper()
 	e := keyhousetest.New(f)
 	e.Run(f)
