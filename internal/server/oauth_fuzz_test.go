@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -86,15 +88,16 @@ func FuzzToken(f *testing.F) {
 
 // FuzzIntrospect drives token introspection with any caller credential
 // and form body (the token to look at among it): an answer says "active"
-// only for a token of the caller's own environment, else it is an RFC
+// only for the access token of the caller's own client, else it is an RFC
 // 6749 error.
 func FuzzIntrospect(f *testing.F) {
 	fe := newFuzzEnv(f)
 	f.Fuzz(func(t *testing.T, auth, body string) {
+		body = fe.fill(t, body)
 		resp := fe.serve(request{
 			method: "POST", target: "/oauth2/introspect",
 			header: http.Header{"Authorization": {fe.fill(t, auth)}, "Content-Type": {"application/x-www-form-urlencoded"}},
-			body:   fe.fill(t, body),
+			body:   body,
 		})
 		if resp == nil {
 			return
@@ -112,22 +115,25 @@ func FuzzIntrospect(f *testing.F) {
 		if err := json.Unmarshal([]byte(a.body), &got); err != nil || got.Active == nil {
 			t.Fatalf("200 with %s", a.body)
 		}
-		if *got.Active && (got.ClientID != fe.vars["$CLIENT"] || got.Org != fe.vars["$ORG"]) {
-			t.Fatalf("active answer for another client: %s", a.body)
+		if *got.Active && (got.ClientID != fe.vars["$CLIENT"] || got.Org != fe.vars["$ORG"] ||
+			!strings.Contains(body, fe.vars["$ACCESS"])) {
+			t.Fatalf("active answer for %q: %s", body, a.body)
 		}
 	})
 }
 
 // FuzzIntake drives the event intake with any Authorization header (the
 // Bearer access token), content type and body. It stores and answers 202
-// with one id per event, or refuses with a 4xx whose message names what
-// is wrong: the body, the line, the Content-Type.
+// with one id per event, only with the access token, or refuses with a
+// 4xx whose message names what is wrong: the body, the line, the
+// Content-Type.
 func FuzzIntake(f *testing.F) {
 	fe := newFuzzEnv(f)
 	f.Fuzz(func(t *testing.T, auth, contentType string, body []byte) {
+		auth = fe.fill(t, auth)
 		resp := fe.serve(request{
 			method: "POST", target: "/v1/events",
-			header: http.Header{"Authorization": {fe.fill(t, auth)}, "Content-Type": {contentType}},
+			header: http.Header{"Authorization": {auth}, "Content-Type": {contentType}},
 			body:   string(body),
 		})
 		if resp == nil {
@@ -142,6 +148,9 @@ func FuzzIntake(f *testing.F) {
 			if err := json.Unmarshal([]byte(a.body), &got); err != nil || got.Accepted < 1 || got.Accepted != len(got.IDs) {
 				t.Fatalf("202 with %s", a.body)
 			}
+			if !strings.Contains(auth, fe.vars["$ACCESS"]) {
+				t.Fatalf("202 for Authorization %q", auth)
+			}
 			return
 		}
 		checkAPI(t, a, "body", "line", "Content-Type")
@@ -153,11 +162,12 @@ func FuzzIntake(f *testing.F) {
 
 // FuzzSessionAuth drives the session check of the management API and the
 // console with any Authorization header (Bearer session token) and Cookie
-// header: the caller is someone only with a live session's token.
+// header: the caller is someone only with a session's token in one.
 func FuzzSessionAuth(f *testing.F) {
 	fe := newFuzzEnv(f)
 	f.Fuzz(func(t *testing.T, auth, cookie string) {
-		h := http.Header{"Authorization": {fe.fill(t, auth)}, "Cookie": {fe.fill(t, cookie)}}
+		auth, cookie = fe.fill(t, auth), fe.fill(t, cookie)
+		h := http.Header{"Authorization": {auth}, "Cookie": {cookie}}
 		resp := fe.serve(request{method: "GET", target: "/api/v1/me", header: h})
 		if resp == nil {
 			return
@@ -168,6 +178,9 @@ func FuzzSessionAuth(f *testing.F) {
 			var me struct{ Email string }
 			if json.Unmarshal([]byte(a.body), &me) != nil || me.Email == "" {
 				t.Fatalf("200 with %s", a.body)
+			}
+			if !slices.ContainsFunc(sessions, func(s string) bool { return strings.Contains(auth+cookie, fe.vars[s]) }) {
+				t.Fatalf("signed in as %s with %q, %q: no session token", me.Email, auth, cookie)
 			}
 		}
 		if resp = fe.serve(request{method: "GET", target: "/dashboard", header: h}); resp != nil {
