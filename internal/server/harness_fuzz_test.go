@@ -50,7 +50,8 @@ type fuzzEnv struct {
 	h           http.Handler
 	vars        map[string]string // placeholder → value
 	repl        *strings.Replacer
-	ownerSecret string // acme's Owner's TOTP secret, for $OTP
+	ownerSecret string          // acme's Owner's TOTP secret, for $OTP
+	ownerCtx    context.Context // acme's Owner, signed in
 }
 
 func newFuzzEnv(f testing.TB) *fuzzEnv {
@@ -77,7 +78,7 @@ func newFuzzEnv(f testing.TB) *fuzzEnv {
 	must(f, err)
 	audit, err := e.Svc.ListAudit(owner.Ctx, keyhouse.AuditFilter{Limit: 2}, "")
 	must(f, err)
-	fe := &fuzzEnv{e: e, h: server.New(e.Svc, slog.New(slog.DiscardHandler), false), ownerSecret: owner.Secret, vars: map[string]string{
+	fe := &fuzzEnv{e: e, h: server.New(e.Svc, slog.New(slog.DiscardHandler), false), ownerSecret: owner.Secret, ownerCtx: owner.Ctx, vars: map[string]string{
 		"$SESSION":       owner.Token,
 		"$MEMBERSESSION": member.Token,
 		"$OTHERSESSION":  other.Token,

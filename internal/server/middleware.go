@@ -82,9 +82,11 @@ func (s *Server) sessionToken(r *http.Request) string {
 // requestInfo returns where r came from: the client's address (see
 // clientIP) and user agent.
 func (s *Server) requestInfo(r *http.Request) keyhouse.RequestInfo {
-	ua := r.UserAgent()
+	// UTF-8, as the audit stores it (PostgreSQL refuses any other text),
+	// cut whole at 512 bytes.
+	ua := strings.ToValidUTF8(r.UserAgent(), "\uFFFD")
 	if len(ua) > 512 {
-		ua = ua[:512]
+		ua = strings.ToValidUTF8(ua[:512], "")
 	}
 	return keyhouse.RequestInfo{IP: clientIP(r, s.TrustedProxies), UserAgent: ua}
 }
