@@ -83,9 +83,11 @@ func (s *Server) sessionToken(r *http.Request) string {
 // requestInfo returns where r came from: the client's address (see
 // clientIP) and user agent.
 func (s *Server) requestInfo(r *http.Request) keyhouse.RequestInfo {
-	ua := r.UserAgent()
+	// UTF-8, as the audit stores it (PostgreSQL refuses any other text),
+	// cut whole at 512 bytes.
+	ua := strings.ToValidUTF8(r.UserAgent(), "\uFFFD")
 	if len(ua) > 512 {
-		ua = ua[:512]
+		ua = strings.ToValidUTF8(ua[:512], "")
 	}
 	return keyhouse.RequestInfo{IP: clientIP(r, s.TrustedProxies), UserAgent: ua}
 }
@@ -235,6 +237,9 @@ func decode(r *http.Request, v any) error {
 func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" { // the body itself: an array, a string, a number
+			return "must be a JSON object"
+		}
 		return fmt.Sprintf("%s: wrong type, want %s", typeErr.Field, typeErr.Type)
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {

@@ -48,7 +48,7 @@ func (s *Server) handleAuditPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	f, err := auditFilter(r)
 	if err != nil {
-		v.Errors = fieldErrors(err, &v.chrome, "from", "to", "limit")
+		v.Errors = fieldErrors(err, &v.chrome, "from", "to") // the page has no limit field: an alert
 		v.Page = &service.AuditPage{}
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "audit.html", v)
 	}

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // querier is what *sql.Tx and *sql.DB have in common.
@@ -24,15 +26,33 @@ type txn struct {
 }
 
 func (t *txn) exec(query string, args ...any) (sql.Result, error) {
-	return t.q.ExecContext(t.ctx, t.d.rebind(query), args...)
+	return t.q.ExecContext(t.ctx, t.d.rebind(query), t.d.text(args)...)
 }
 
 func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
-	return t.q.QueryContext(t.ctx, t.d.rebind(query), args...)
+	return t.q.QueryContext(t.ctx, t.d.rebind(query), t.d.text(args)...)
 }
 
 func (t *txn) queryRow(query string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(t.ctx, t.d.rebind(query), args...)
+	return t.q.QueryRowContext(t.ctx, t.d.rebind(query), t.d.text(args)...)
+}
+
+// text returns args with each string PostgreSQL cannot hold as text (not
+// UTF-8, or with a NUL byte) made one it can, the offending bytes replaced
+// by U+FFFD. SQLite takes any bytes. Such a string comes only from outside
+// (a path segment, a query value): on PostgreSQL it failed the statement
+// (SQLSTATE 22021, a 500); now it finds no row, as on SQLite, since no
+// stored id holds those bytes.
+func (d Dialect) text(args []any) []any {
+	if d != Postgres {
+		return args
+	}
+	for i, a := range args {
+		if s, ok := a.(string); ok && (!utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0) {
+			args[i] = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+		}
+	}
+	return args
 }
 
 // execOne runs an UPDATE or DELETE of one row: ENOTFOUND, "<what> not
