@@ -188,6 +188,9 @@ func TestTokenErrors(t *testing.T) {
 		{"no grant type", "scope=integration", basic(f.key.APIKey), 400, "invalid_request"},
 		{"authorization code grant", "grant_type=authorization_code", basic(f.key.APIKey), 400, "unsupported_grant_type"},
 		{"unknown scope", grant + "&scope=admin", basic(f.key.APIKey), 400, "invalid_scope"},
+		{"grant type repeated", grant + "&grant_type=password", basic(f.key.APIKey), 400, "invalid_request"},
+		{"scope repeated", grant + "&scope=integration&scope=admin", basic(f.key.APIKey), 400, "invalid_request"},
+		{"the same grant type twice", grant + "&grant_type=client_credentials", basic(f.key.APIKey), 200, ""},
 	}
 	var unauthorized string
 	for _, tt := range tests {

@@ -58,6 +58,22 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// singleValued refuses a request that gives one of params twice with
+// different values (RFC 6749 §3.2: parameters must not repeat). The same
+// value in the query and the body, as some Kount integrations send, is
+// one value.
+func singleValued(r *http.Request, params ...string) error {
+	for _, p := range params {
+		vs := r.Form[p]
+		for _, v := range vs[min(1, len(vs)):] {
+			if v != vs[0] {
+				return badRequest("invalid_request", p+" must not be repeated")
+			}
+		}
+	}
+	return nil
+}
+
 // clientKey authenticates the caller's API key: HTTP Basic (the API key,
 // any RFC 6749 §2.3.1 form of key id and secret, or a legacy key), or
 // client_id and client_secret in the body. Every failure is the same 401.
@@ -103,6 +119,9 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	k, err := s.clientKey(r)
 	if err != nil {
+		return err
+	}
+	if err := singleValued(r, "grant_type", "scope"); err != nil {
 		return err
 	}
 	switch gt := r.Form.Get("grant_type"); gt {
