@@ -72,6 +72,23 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
+	return s.refuseNewer(ctx, len(ms))
+}
+
+// refuseNewer refuses a database that a newer keyhouse migrated past the
+// known migrations: this version would not know what its tables mean.
+func (s *Store) refuseNewer(ctx context.Context, known int) error {
+	var newest int
+	err := s.run(ctx, nil, func(t *txn) error {
+		err := t.queryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest)
+		return translate("read migrations", "migration", err)
+	})
+	if err != nil {
+		return err
+	}
+	if newest > known {
+		return fmt.Errorf("the database was migrated by a newer keyhouse (migration %d; this version knows %d): run that version, or restore the backup taken before the upgrade", newest, known)
+	}
 	return nil
 }
 

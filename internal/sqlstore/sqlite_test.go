@@ -160,3 +160,21 @@ func TestEventsByRowid(t *testing.T) {
 		t.Errorf("indexes on events = %d, %v; want 0", indexes, err)
 	}
 }
+
+// TestNewerDatabaseRefused: a database migrated by a newer keyhouse (a
+// migration this version does not know) is refused, not used.
+func TestNewerDatabaseRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kh.db")
+	s, err := Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(context.Background(), "sqlite:"+path)
+	if err == nil || !strings.Contains(err.Error(), "migrated by a newer keyhouse (migration 999") {
+		t.Fatalf("open a newer database: %v", err)
+	}
+}
