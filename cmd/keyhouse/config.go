@@ -179,11 +179,16 @@ func (e *env) secret(c *common, logger *slog.Logger) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("--secret-file (KEYHOUSE_SECRET_FILE) is required with PostgreSQL: every instance must share it")
 		}
-		path, create = dbPath+".secret", !c.readOnly
+		// A new secret only for a new database: beside a database that
+		// exists, a missing secret was lost, and a new one would open
+		// nothing in it.
+		path, create = dbPath+".secret", !c.readOnly && !hasData(dbPath)
 	}
 	key, created, err := seal.LoadKeyFile(path, create)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no server secret at %s: give --secret-file, or run keyhouse serve or migrate once to create it", path)
+	if errors.Is(err, fs.ErrNotExist) && path == c.SecretFile {
+		return nil, fmt.Errorf("no server secret at %s (--secret-file)", path)
+	} else if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no server secret at %s beside the database: restore the one it was made with (a new secret opens nothing in it), or give --secret-file", path)
 	} else if err != nil {
 		return nil, err // its message names the server secret and the path
 	}
@@ -191,6 +196,13 @@ func (e *env) secret(c *common, logger *slog.Logger) ([]byte, error) {
 		logger.Info("generated a new server secret; back it up with the database", "path", path)
 	}
 	return key, nil
+}
+
+// hasData reports whether the SQLite database at path exists and is not
+// empty.
+func hasData(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Size() > 0
 }
 
 // requireDatabase refuses a command that only reads when c's SQLite

@@ -110,6 +110,14 @@ func atLeast(n int) func(string) error {
 	}
 }
 
+// nonNegative is a rule: a number, 0 or more.
+func nonNegative(v string) error {
+	if f, err := strconv.ParseFloat(v, 64); err != nil || f < 0 {
+		return fmt.Errorf("must be a number, 0 or more (got %q)", v)
+	}
+	return nil
+}
+
 // checkBaseURL is the rule of --base-url: empty (derived), or an absolute
 // http or https URL with a host and nothing after the path.
 func checkBaseURL(v string) error {
@@ -145,6 +153,9 @@ func checkDB(v string) error {
 		return nil
 	}
 	path, ok := sqlitePath(v)
+	if !ok && strings.HasPrefix(v, "sqlite:") {
+		return errors.New("sqlite: needs the database's path, such as sqlite:keyhouse.db")
+	}
 	if !ok || (!strings.HasPrefix(v, "sqlite:") && !strings.HasSuffix(path, ".db")) {
 		scheme, _, _ := strings.Cut(v, ":")
 		return fmt.Errorf("must be sqlite:PATH or postgres://… (%q is not a database keyhouse knows)", scheme)

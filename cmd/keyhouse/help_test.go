@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -122,8 +123,10 @@ func TestBadFlags(t *testing.T) {
 		{"base URL", nil, []string{"serve", "--base-url", "not-a-url", "--db", db}, "--base-url: must be an absolute http:// or https:// URL"},
 		{"base URL with a query", nil, []string{"org", "create", "--base-url", "https://k.example/?a=1", "--db", db}, "--base-url: must have no user, query or fragment"},
 		{"address", nil, []string{"serve", "--addr", "nope", "--db", db}, "--addr: must be host:port"},
-		{"mfa", nil, []string{"serve", "--mfa", "sometimes", "--db", db}, "--mfa: must be required or optional"},
-		{"intake rate from the environment", map[string]string{"KEYHOUSE_INTAKE_RATE": "fast"}, []string{"serve", "--db", db}, "intake-rate"},
+		{"mfa", nil, []string{"serve", "--mfa", "sometimes", "--db", db}, `--mfa: must be required or optional (got "sometimes")`},
+		{"intake rate from the environment", map[string]string{"KEYHOUSE_INTAKE_RATE": "fast"}, []string{"serve", "--db", db}, "--intake-rate (from KEYHOUSE_INTAKE_RATE): must be a number, 0 or more"},
+		{"mfa from the environment", map[string]string{"KEYHOUSE_MFA": "maybe"}, []string{"serve", "--db", db}, "--mfa (from KEYHOUSE_MFA): must be required or optional"},
+		{"sqlite without a path", nil, []string{"org", "list", "--db", "sqlite:"}, "--db: sqlite: needs the database's path"},
 		{"unknown database", nil, []string{"org", "list", "--db", "mysql://x"}, `--db: must be sqlite:PATH or postgres://… ("mysql" is not a database keyhouse knows)`},
 		{"no such directory", nil, []string{"org", "list", "--db", "sqlite:/no/such/dir/x.db"}, "--db: the directory /no/such/dir of the SQLite database does not exist"},
 		{"no database yet", nil, []string{"org", "list", "--db", db}, "--db: no database at " + filepath.Join(dir, "kh.db")},
@@ -180,5 +183,27 @@ func TestOrgCreateLinks(t *testing.T) {
 	_, _, ok, err = runCLI(t, nil, "org", "create", "--name", "acme ", "--owner-email", "o@acme.example", "--db", db)
 	if msg := message(err); ok || !strings.Contains(msg, `name: an organization named "Acme" already exists`) {
 		t.Errorf("second Acme: %q", msg)
+	}
+}
+
+// TestLostSecretIsNotReplaced: beside a database that exists, a missing
+// secret file is an error that says to restore it; no new secret is made.
+func TestLostSecretIsNotReplaced(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "kh.db")
+	if _, _, ok, err := runCLI(t, nil, "migrate", "--db", "sqlite:"+db); !ok {
+		t.Fatal(message(err))
+	}
+	if err := os.Remove(db + ".secret"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"migrate"}, {"org", "create", "--name", "Acme", "--owner-email", "o@acme.example"}} {
+		_, _, ok, err := runCLI(t, nil, append(args, "--db", "sqlite:"+db)...)
+		if msg := message(err); ok || !strings.Contains(msg, "no server secret at "+db+".secret beside the database: restore the one it was made with") {
+			t.Errorf("%v: %q", args, msg)
+		}
+	}
+	if _, err := os.Stat(db + ".secret"); err == nil {
+		t.Error("a new secret was made beside the database")
 	}
 }

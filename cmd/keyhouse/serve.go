@@ -35,8 +35,11 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	addr := fs.String("addr", e.def("addr", defaultAddr), "address to listen on")
 	fs.check("addr", checkAddr)
 	mfa := fs.String("mfa", e.def("mfa", "required"), "TOTP at sign-in: required or optional")
+	fs.check("mfa", oneOf("required", "optional"))
 	rateText := fs.String("intake-rate", e.def("intake-rate", "0"), "intake requests a second allowed per API key, in bursts of up to twice that (0: no limit)")
 	hashesText := fs.String("password-hashes", e.def("password-hashes", "0"), "password hashes (argon2id, 19 MiB each) run at once; a sign-in that waits over 2 s for a turn gets 503 (0: the number of CPUs)")
+	fs.check("intake-rate", nonNegative)
+	fs.check("password-hashes", atLeast(0))
 	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
 	tlsFiles := e.tlsFlags(fs)
 	tune := e.tuningFlags(fs)
@@ -52,9 +55,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	if err := c.setMailer(); err != nil {
 		return nil, err
 	}
-	if *mfa != "required" && *mfa != "optional" {
-		return nil, fmt.Errorf("--mfa: must be required or optional")
-	}
+
 	rate, err := strconv.ParseFloat(*rateText, 64)
 	if err != nil || rate < 0 {
 		return nil, fmt.Errorf("--intake-rate: must be a number, 0 (no limit) or more")
