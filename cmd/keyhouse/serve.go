@@ -22,6 +22,8 @@ type serveOptions struct {
 	addr    string
 	cfg     service.Config
 	proxies []netip.Prefix
+	// inFlight bounds the requests served at once per class (0: default).
+	inFlight int
 }
 
 // serveFlags parses serve's flags into c and the options.
@@ -32,6 +34,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	rateText := fs.String("intake-rate", e.def("intake-rate", "0"), "intake requests a second allowed per API key, in bursts of up to twice that (0: no limit)")
 	hashesText := fs.String("password-hashes", e.def("password-hashes", "0"), "password hashes (argon2id, 19 MiB each) run at once; a sign-in that waits over 2 s for a turn gets 503 (0: the number of CPUs)")
 	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
+	inFlightText := fs.String("max-in-flight", e.def("max-in-flight", "0"), "requests served at once, data plane and console each; as many more wait up to 50 ms (console: 1 s), then 503 (0: 16 per Go processor)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -49,12 +52,16 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	if hashes == 0 {
 		hashes = runtime.GOMAXPROCS(0) // the CPUs, or a container's CPU limit; before oversubscribe
 	}
+	inFlight, err := strconv.Atoi(*inFlightText)
+	if err != nil || inFlight < 0 {
+		return nil, fmt.Errorf("--max-in-flight: must be a whole number, 0 (16 per Go processor) or more")
+	}
 	proxies, err := server.ParseTrustedProxies(*proxiesText)
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate, PasswordHashes: hashes}
-	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies}, nil
+	return &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, inFlight: inFlight}, nil
 }
 
 // serve runs the service until ctx ends (SIGINT or SIGTERM in main).
@@ -98,6 +105,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
 	srv.TrustedProxies = opts.proxies
+	srv.LimitInFlight(opts.inFlight)
 	err = srv.Serve(ctx, ln)
 	stop()
 	wg.Wait()

@@ -26,8 +26,9 @@ type Server struct {
 	// default.
 	TrustedProxies []netip.Prefix
 
-	ui      *ui // the console's parsed templates and static files
-	handler http.Handler
+	ui        *ui        // the console's parsed templates and static files
+	admission *admission // the gates of admission control (admission.go)
+	handler   http.Handler
 }
 
 // New returns a Server for svc.
