@@ -103,7 +103,7 @@ func (r *runner) overloadPhases(ctx context.Context, sc scenario, sv *server, ba
 	}
 	runs = append(runs, closed)
 	floodConns := floodFactor * targetConns
-	think := time.Duration(float64(floodConns) / (floodOffer * peakPerS) * float64(time.Second))
+	think := floodThink(floodConns, peakPerS, peak.Latency.Mean)
 	flood, err := r.measureThink(ctx, sc, t, keys, floodConns, think)
 	if err != nil {
 		return runs, err
@@ -134,6 +134,15 @@ func (r *runner) overloadPhases(ctx context.Context, sc scenario, sv *server, ba
 		}
 	}
 	return runs, nil
+}
+
+// floodThink returns the average wait before each request that makes
+// conns connections offer floodOffer times peakPerS: a connection's
+// cycle is its wait and its answer's time, taken as the peak phase's
+// mean latency (ms); at least a millisecond.
+func floodThink(conns int, peakPerS, meanMS float64) time.Duration {
+	cycle := float64(conns) / (floodOffer * peakPerS) * float64(time.Second)
+	return max(time.Millisecond, time.Duration(cycle-meanMS*float64(time.Millisecond)))
 }
 
 // goodput returns the expected answers a second of res.

@@ -21,25 +21,34 @@ import (
 // other's turns:
 //
 //   - the data plane (token, introspection, intake, JWKS and metadata):
-//     at most n requests served at once, n more waiting at most dataWait;
-//   - the management API and the console: the same bound, waiting at most
-//     manageWait (people rather wait a moment than retry);
+//     at most n requests served at once; more wait, first come first
+//     served, at most dataWait, and at most waitFactor × n of them;
+//   - the management API and the console: the same bounds, but waiting
+//     at most manageWait (people rather wait a moment than retry);
 //   - never gated: /healthz and /readyz (a balancer must see an
 //     overloaded instance alive), and the routes that hash a password,
 //     which the service admits itself by turns among sources
 //     (service/hashturn.go), a fairness a gate in front would undo.
+//
+// The wait is what bounds the queue: under a sustained overload every
+// request admitted has waited up to dataWait, and the rest are refused
+// after it; a burst shorter than that is served whole. A request that
+// finds waitFactor × n waiting is refused at once.
 //
 // A request's body, up to maxPreread bytes, is read before it asks for a
 // turn, so that a client sending its body slowly holds none.
 
 // Bounds of admission.
 const (
-	dataWait   = 50 * time.Millisecond // longest wait of a data-plane request
+	dataWait   = 20 * time.Millisecond // longest wait of a data-plane request
 	manageWait = time.Second           // of a management or console request
 	maxPreread = 64 << 10              // bodies read before admission
 	warnEvery  = 10 * time.Second      // at most one overload warning per this
 	// inFlightPerProc is the default bound per Go processor.
 	inFlightPerProc = 16
+	// waitFactor bounds the waiting requests: this many times the bound
+	// of those in flight.
+	waitFactor = 8
 )
 
 // errOverloaded refuses a request the server has no turn for.
@@ -72,7 +81,7 @@ func newAdmission(n int, logger *slog.Logger) *admission {
 }
 
 // LimitInFlight sets how many requests of each class (data plane;
-// management and console) are served at once, n more waiting for a
+// management and console) are served at once, 8 × n more waiting for a
 // turn; 0 means 16 per Go processor. Call it before serving.
 func (s *Server) LimitInFlight(n int) {
 	s.admission = newAdmission(n, s.Logger)
@@ -147,9 +156,9 @@ func (a *admission) refuse(s *Server, w http.ResponseWriter, r *http.Request, oa
 	}
 }
 
-// gate admits at most cap(slots) requests at a time; as many more may
-// wait, first come first served, up to maxWait each. Past that a request
-// is refused at once.
+// gate admits at most cap(slots) requests at a time; waitFactor times as
+// many may wait, first come first served, up to maxWait each. Past that a
+// request is refused at once.
 type gate struct {
 	slots   chan struct{}
 	waiting atomic.Int64
@@ -168,7 +177,7 @@ func (g *gate) enter(ctx context.Context) bool {
 		return true
 	default:
 	}
-	if g.waiting.Add(1) > int64(cap(g.slots)) {
+	if g.waiting.Add(1) > int64(waitFactor*cap(g.slots)) {
 		g.waiting.Add(-1)
 		return false
 	}

@@ -10,19 +10,25 @@ import (
 	"time"
 )
 
-// TestGateBoundsWaiting: past its turns a gate lets as many requests
-// wait, hands a freed turn to the first of them, and refuses the one
-// beyond at once, without waiting.
+// TestGateBoundsWaiting: past its turns a gate lets waitFactor times as
+// many requests wait, hands a freed turn to the first of them, and
+// refuses the one beyond at once, without waiting.
 func TestGateBoundsWaiting(t *testing.T) {
 	g := newGate(1, time.Hour)
 	ctx := context.Background()
 	if !g.enter(ctx) {
 		t.Fatal("first request refused")
 	}
-	waited := make(chan bool)
-	go func() { waited <- g.enter(ctx) }()
-	for g.waiting.Load() != 1 {
-		time.Sleep(time.Millisecond)
+	waited := make(chan int, waitFactor)
+	for i := range waitFactor {
+		go func() {
+			if g.enter(ctx) {
+				waited <- i
+			}
+		}()
+		for g.waiting.Load() != int64(i+1) { // one after the other: in order
+			time.Sleep(time.Millisecond)
+		}
 	}
 	start := time.Now()
 	if g.enter(ctx) {
@@ -31,9 +37,11 @@ func TestGateBoundsWaiting(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("the refusal past the waiting bound took %v, want at once", took)
 	}
-	g.leave()
-	if !<-waited {
-		t.Fatal("the waiting request did not get the freed turn")
+	for want := range waitFactor {
+		g.leave()
+		if got := <-waited; got != want {
+			t.Fatalf("the freed turn went to waiting request %d, want %d (first come first served)", got, want)
+		}
 	}
 	g.leave()
 }

@@ -96,7 +96,7 @@ func TestAdmissionRefusesExcess(t *testing.T) {
 	if status != 503 {
 		t.Fatalf("token with the turn taken: %d %s, want 503", status, body)
 	}
-	t.Logf("token refused in %v (the wait is 50 ms)", took)
+	t.Logf("token refused in %v (the wait is 20 ms)", took)
 	var oauth struct{ Error string }
 	if json.Unmarshal([]byte(body), &oauth); oauth.Error != "temporarily_unavailable" || header.Get("Retry-After") != "1" {
 		t.Errorf("token refusal: %s, Retry-After %q; want temporarily_unavailable, 1", body, header.Get("Retry-After"))
