@@ -20,9 +20,12 @@ import (
 // traffic has a gate of its own, so that a flood of one never takes the
 // other's turns:
 //
-//   - the data plane (token, introspection, intake, JWKS and metadata):
-//     at most n requests served at once; more wait, first come first
-//     served, at most dataWait, and at most waitFactor × n of them;
+//   - the data plane (token, introspection, JWKS and metadata): at most
+//     n requests served at once; more wait, first come first served, at
+//     most dataWait, and at most waitFactor × n of them;
+//   - the intake: the same with intakeFactor × n, since its requests
+//     mostly wait for the group commit, which grows with them and costs
+//     less a request the more it carries;
 //   - the management API and the console: the same bounds, but waiting
 //     at most manageWait (people rather wait a moment than retry);
 //   - never gated: /healthz and /readyz (a balancer must see an
@@ -49,6 +52,8 @@ const (
 	// waitFactor bounds the waiting requests: this many times the bound
 	// of those in flight.
 	waitFactor = 8
+	// intakeFactor is the intake's bound over the other routes'.
+	intakeFactor = 4
 )
 
 // errOverloaded refuses a request the server has no turn for.
@@ -66,10 +71,10 @@ var errOverloadedOAuth = &oauthError{
 
 // admission holds the gates of a server and counts the refusals.
 type admission struct {
-	data, manage *gate
-	logger       *slog.Logger
-	refused      atomic.Int64 // since the last warning
-	warned       atomic.Int64 // when the last warning was logged, Unix ns
+	data, intake, manage *gate
+	logger               *slog.Logger
+	refused              atomic.Int64 // since the last warning
+	warned               atomic.Int64 // when the last warning was logged, Unix ns
 }
 
 // newAdmission returns gates of n requests at a time (0: the default).
@@ -77,12 +82,14 @@ func newAdmission(n int, logger *slog.Logger) *admission {
 	if n <= 0 {
 		n = inFlightPerProc * runtime.GOMAXPROCS(0)
 	}
-	return &admission{data: newGate(n, dataWait), manage: newGate(n, manageWait), logger: logger}
+	return &admission{data: newGate(n, dataWait), intake: newGate(intakeFactor*n, dataWait),
+		manage: newGate(n, manageWait), logger: logger}
 }
 
 // LimitInFlight sets how many requests of each class (data plane;
 // management and console) are served at once, 8 × n more waiting for a
-// turn; 0 means 16 per Go processor. Call it before serving.
+// turn, and 4 × n for the intake; 0 means 16 per Go processor. Call it
+// before serving.
 func (s *Server) LimitInFlight(n int) {
 	s.admission = newAdmission(n, s.Logger)
 }
@@ -117,7 +124,9 @@ func (a *admission) gateOf(r *http.Request) (*gate, bool) {
 	switch p := r.URL.Path; {
 	case p == "/as/token", p == "/oauth2/token", p == "/oauth2/introspect":
 		return a.data, true
-	case p == "/v1/events", strings.HasPrefix(p, "/.well-known/"):
+	case p == "/v1/events":
+		return a.intake, false
+	case strings.HasPrefix(p, "/.well-known/"):
 		return a.data, false
 	case p == "/healthz", p == "/readyz":
 		return nil, false

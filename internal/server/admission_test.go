@@ -49,16 +49,16 @@ func call(t *testing.T, method, url, contentType, auth string, body io.Reader) (
 
 const tokenForm = "grant_type=client_credentials&scope=integration"
 
-// holdTurn starts an intake request that takes the data plane's one turn
-// and keeps it (its body, over what is read before admission, never
-// comes), and returns the function that ends it.
-func holdTurn(t *testing.T, f *dataFixture, ts *httptest.Server, bearer string) func() {
+// holdTurn starts a request to path that takes a turn and keeps it (its
+// body, over what is read before admission, never comes), and returns
+// the function that ends it.
+func holdTurn(t *testing.T, ts *httptest.Server, path, contentType, auth string) func() {
 	t.Helper()
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequest("POST", ts.URL+"/v1/events", pr)
+	req, _ := http.NewRequest("POST", ts.URL+path, pr)
 	req.ContentLength = 100 << 10
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", bearer)
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", auth)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -72,27 +72,39 @@ func holdTurn(t *testing.T, f *dataFixture, ts *httptest.Server, bearer string) 
 	return release
 }
 
-// TestAdmissionRefusesExcess: with every data-plane turn taken, a token
-// request waits briefly, then gets a fast 503 in the OAuth shape with
-// Retry-After; an intake request the same in the API's shape; health and
-// the management API still answer; once the turn is free, requests are
+// refusal sends the request of send until it is answered 503 (the turns
+// taken by other requests may take a moment to be), and returns that
+// answer and how long it took.
+func refusal(t *testing.T, send func() (int, http.Header, string)) (int, http.Header, string, time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		start := time.Now()
+		status, header, body := send()
+		if status == 503 || time.Now().After(deadline) {
+			return status, header, body, time.Since(start)
+		}
+	}
+}
+
+// TestAdmissionRefusesExcess: with every turn of the token endpoint
+// taken, a token request waits briefly, then gets a fast 503 in the OAuth
+// shape with Retry-After, while the intake, health and the management
+// API still answer; with the intake's turns taken too, an intake request
+// gets 503 in the API's shape; once the turns are free, requests are
 // served again.
 func TestAdmissionRefusesExcess(t *testing.T) {
 	f := newDataFixture(t)
-	bearer := "Bearer " + f.token(t, f.key.APIKey)
-	ts := limitedServer(t, f, 1)
-	release := holdTurn(t, f, ts, bearer)
-	basic := "Basic " + f.key.APIKey
-
-	var status int
-	var header http.Header
-	var body string
-	var took time.Duration
-	for deadline := time.Now().Add(5 * time.Second); status != 503 && time.Now().Before(deadline); {
-		start := time.Now()
-		status, header, body = call(t, "POST", ts.URL+"/as/token", form, basic, strings.NewReader(tokenForm))
-		took = time.Since(start)
+	bearer, basic := "Bearer "+f.token(t, f.key.APIKey), "Basic "+f.key.APIKey
+	ts := limitedServer(t, f, 1) // 1 turn for the token endpoint, 4 for the intake
+	token := func() (int, http.Header, string) {
+		return call(t, "POST", ts.URL+"/as/token", form, basic, strings.NewReader(tokenForm))
 	}
+	event := func() (int, http.Header, string) {
+		return call(t, "POST", ts.URL+"/v1/events", "application/json", bearer, strings.NewReader(`{"a":1}`))
+	}
+	releases := []func(){holdTurn(t, ts, "/as/token", form, basic)}
+
+	status, header, body, took := refusal(t, token)
 	if status != 503 {
 		t.Fatalf("token with the turn taken: %d %s, want 503", status, body)
 	}
@@ -104,10 +116,8 @@ func TestAdmissionRefusesExcess(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("token refusal took %v, want well under a second", took)
 	}
-
-	status, header, body = call(t, "POST", ts.URL+"/v1/events", "application/json", bearer, strings.NewReader(`{"a":1}`))
-	if status != 503 || !strings.Contains(body, `"code":"unavailable"`) || header.Get("Retry-After") != "1" {
-		t.Errorf("intake with the turn taken: %d %s, Retry-After %q; want 503 unavailable, 1", status, body, header.Get("Retry-After"))
+	if status, _, body = event(); status != 202 {
+		t.Errorf("intake with the token endpoint's turn taken: %d %s", status, body)
 	}
 	if status, _, body = call(t, "GET", ts.URL+"/healthz", "", "", nil); status != 200 {
 		t.Errorf("healthz with the turn taken: %d %s", status, body)
@@ -116,9 +126,21 @@ func TestAdmissionRefusesExcess(t *testing.T) {
 		t.Errorf("management with the data plane's turn taken: %d %s", status, body)
 	}
 
-	release()
-	if status, _, body = call(t, "POST", ts.URL+"/as/token", form, basic, strings.NewReader(tokenForm)); status != 200 {
+	for range 4 {
+		releases = append(releases, holdTurn(t, ts, "/v1/events", "application/json", bearer))
+	}
+	if status, header, body, _ = refusal(t, event); status != 503 || !strings.Contains(body, `"code":"unavailable"`) || header.Get("Retry-After") != "1" {
+		t.Errorf("intake with its turns taken: %d %s, Retry-After %q; want 503 unavailable, 1", status, body, header.Get("Retry-After"))
+	}
+
+	for _, release := range releases {
+		release()
+	}
+	if status, _, body = token(); status != 200 {
 		t.Errorf("token with the turn free again: %d %s", status, body)
+	}
+	if status, _, body = event(); status != 202 {
+		t.Errorf("intake with the turns free again: %d %s", status, body)
 	}
 }
 
