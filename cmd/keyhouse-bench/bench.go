@@ -60,6 +60,7 @@ func bench(ctx context.Context, cfg *config, log io.Writer) (*report, error) {
 		}
 	}
 	rep.Targets, rep.Problems = judgeTargets(rep.Results), problems(rep.Results)
+	rep.OverloadTargets = overloadVerdicts(rep.Results)
 	if werr := writeJSON(cfg.JSON, rep); werr != nil && err == nil {
 		err = fmt.Errorf("write JSON: %w", werr)
 	}
@@ -95,6 +96,12 @@ func (r *runner) runKeys(ctx context.Context, rep *report, bin string, keys int,
 	}
 	for _, conns := range r.cfg.Conns {
 		for _, name := range r.cfg.Scenarios {
+			if name == overloadName {
+				if err := r.overload(ctx, rep, sv, base, keys, log); err != nil {
+					return err
+				}
+				continue
+			}
 			sc, _ := findScenario(name)
 			res, err := r.measure(ctx, sc, sv.target, keys, conns)
 			if err != nil {

@@ -66,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.DB, "db", "sqlite", "database: sqlite (a temp file), or postgres://… of a server where a fresh database is created and dropped")
 	keys := fs.String("keys", "1000", "API keys to provision; a comma-separated list runs each (e.g. 1000,100000,1000000)")
 	conns := fs.String("c", "64", "connections; a comma-separated list runs each (e.g. 1,16,64,256)")
-	names := fs.String("scenarios", "token,intake,intake-batch,verify-cached", "scenarios to run")
+	names := fs.String("scenarios", "token,intake,intake-batch,verify-cached", "scenarios to run; overload (not in the default) drives token and intake past their peak")
 	fs.DurationVar(&c.Duration, "duration", 4*time.Second, "measured time of each run (whole seconds)")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "unmeasured load before each run (0: none)")
 	fs.IntVar(&c.Threads, "threads", 2, "wrk threads")
@@ -144,6 +144,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if !cfg.Smoke && len(rep.Targets) > 0 {
 			fmt.Fprintf(stdout, "\ntargets of issue 6 (%d connections):\n", targetConns)
 			writeVerdicts(stdout, rep.Targets)
+		}
+		if len(rep.OverloadTargets) > 0 {
+			fmt.Fprintln(stdout)
+			writeOverload(stdout, rep.Results)
+			fmt.Fprintln(stdout, "\ntargets of issue 12 (overload):")
+			writeVerdicts(stdout, rep.OverloadTargets)
 		}
 		if busy := disturbance(rep.Results); busy > 0.2 {
 			fmt.Fprintf(stdout, "\nnote: other processes used up to %.2f cores during a run: those figures are disturbed\n", busy)

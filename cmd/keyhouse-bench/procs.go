@@ -176,20 +176,34 @@ func peakRSS(pid int) (int64, error) {
 	return parseVmHWM(b)
 }
 
+// currentRSS returns the process's resident set size now (VmRSS), in
+// bytes.
+func currentRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatusKB(b, "VmRSS")
+}
+
 // parseVmHWM returns the VmHWM of a /proc/<pid>/status, in bytes.
-func parseVmHWM(status []byte) (int64, error) {
+func parseVmHWM(status []byte) (int64, error) { return parseStatusKB(status, "VmHWM") }
+
+// parseStatusKB returns the field name (in kB) of a /proc/<pid>/status,
+// in bytes.
+func parseStatusKB(status []byte, name string) (int64, error) {
 	for line := range strings.Lines(string(status)) {
-		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		rest, ok := strings.CutPrefix(line, name+":")
 		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("status: VmHWM: %w", err)
+			return 0, fmt.Errorf("status: %s: %w", name, err)
 		}
 		return kb << 10, nil
 	}
-	return 0, errors.New("status: no VmHWM")
+	return 0, fmt.Errorf("status: no %s", name)
 }
 
 // resetPeakRSS makes VmHWM start again from the current RSS (Linux 4.0+),

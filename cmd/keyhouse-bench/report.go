@@ -34,6 +34,7 @@ type result struct {
 	Ratio           float64          `json:"ratio_to_baseline,omitempty"`        // requests/s over the baseline's
 	P99Ratio        float64          `json:"p99_ratio_to_baseline,omitempty"`    // p99 over the baseline's
 	Check           *eventCheck      `json:"events_check,omitempty"`
+	Overload        *overloadRun     `json:"overload,omitempty"` // the overload scenario's figures
 }
 
 // compare sets the ratios of r to the baseline's run b.
@@ -47,17 +48,28 @@ func (r *result) compare(b *result) {
 }
 
 // answered reports whether every request got the expected answer: no
-// socket error, no other status, and at least one request.
-func (r *result) answered() bool { return r.Requests > 0 && len(r.Errors) == 0 }
+// socket error, no other status (but refusals where they are allowed:
+// 503, or wrk's count of statuses over 399 when the script did not
+// count them one by one), and at least one request.
+func (r *result) answered() bool {
+	for kind := range r.Errors {
+		if !r.refusalsAllowed() || kind != "503" && kind != otherStatus {
+			return false
+		}
+	}
+	return r.Requests > 0
+}
 
 // report is the JSON the bench writes.
 type report struct {
-	Started  time.Time `json:"started"`
-	Machine  machine   `json:"machine"`
-	Config   *config   `json:"config"`
-	Results  []*result `json:"results"`
-	Targets  []verdict `json:"targets"`
-	Problems []string  `json:"problems"` // correctness failures
+	Started time.Time `json:"started"`
+	Machine machine   `json:"machine"`
+	Config  *config   `json:"config"`
+	Results []*result `json:"results"`
+	Targets []verdict `json:"targets"`
+	// OverloadTargets are the verdicts of the overload scenario (issue 12).
+	OverloadTargets []verdict `json:"overload_targets,omitempty"`
+	Problems        []string  `json:"problems"` // correctness failures
 }
 
 // machine describes where the figures were measured.

@@ -33,8 +33,15 @@ var scenarios = []scenario{
 	{Name: "verify-cached", Mode: "event", Creds: credToken, Events: 1},
 }
 
+// overloadName names the overload scenario (overload.go): phases of its
+// own rather than one run per connection count.
+const overloadName = "overload"
+
 // findScenario returns the scenario called name.
 func findScenario(name string) (scenario, bool) {
+	if name == overloadName {
+		return scenario{Name: name}, true
+	}
 	for _, s := range scenarios {
 		if s.Name == name {
 			return s, true
@@ -81,8 +88,14 @@ type runner struct {
 // measure runs sc against t with conns connections: a warm-up, then the
 // measured run, then (on keyhouse, for intake) the exactly-once check.
 func (r *runner) measure(ctx context.Context, sc scenario, t *target, keys, conns int) (*result, error) {
+	return r.measureThink(ctx, sc, t, keys, conns, 0)
+}
+
+// measureThink is measure with each connection waiting think on average
+// before each request (0: a closed loop).
+func (r *runner) measureThink(ctx context.Context, sc scenario, t *target, keys, conns int, think time.Duration) (*result, error) {
 	name := fmt.Sprintf("%s-%s-k%d-c%d", t.Name, sc.Name, keys, conns)
-	w := wrkRun{URL: t.URL, Script: r.script, Mode: sc.Mode, Creds: r.creds[sc.Creds],
+	w := wrkRun{URL: t.URL, Script: r.script, Mode: sc.Mode, Creds: r.creds[sc.Creds], Think: think,
 		Name: name + "-warmup", Threads: r.cfg.Threads, Conns: conns, Duration: r.cfg.Warmup, Count: r.cfg.Count}
 	if r.cfg.Warmup > 0 {
 		if _, _, err := runWrk(ctx, w); err != nil {
@@ -226,7 +239,7 @@ func newResult(sc scenario, t *target, keys, conns int, out *wrkResult) *result 
 
 // latencyMS converts microseconds to milliseconds.
 func latencyMS(l latency) latency {
-	return latency{P50: l.P50 / 1e3, P90: l.P90 / 1e3, P99: l.P99 / 1e3, Max: l.Max / 1e3, Mean: l.Mean / 1e3}
+	return latency{P50: l.P50 / 1e3, P90: l.P90 / 1e3, P99: l.P99 / 1e3, Max: l.Max / 1e3, Mean: l.Mean / 1e3, P99OK: l.P99OK / 1e3}
 }
 
 // quietCores is the CPU use of other processes under which the machine

@@ -72,6 +72,8 @@ type latency struct {
 	P99  float64 `json:"p99"`
 	Max  float64 `json:"max"`
 	Mean float64 `json:"mean"`
+	// P99OK is at least the p99 of the answers under 400 (load.lua).
+	P99OK float64 `json:"p99_ok"`
 }
 
 // parseWrk finds the results line of load.lua in wrk's output.
@@ -116,6 +118,7 @@ type wrkRun struct {
 	Threads  int
 	Conns    int
 	Duration time.Duration
+	Think    time.Duration // each connection's average wait before a request; 0: none (closed loop)
 }
 
 // args returns wrk's command line.
@@ -125,6 +128,7 @@ func (w wrkRun) args() []string {
 		"-t", strconv.Itoa(max(1, min(w.Threads, w.Conns))), "-c", strconv.Itoa(w.Conns),
 		"-d", strconv.Itoa(secs) + "s", "--timeout", "10s", "-s", w.Script, w.URL,
 		"--", w.Mode, w.Creds, w.Name, map[bool]string{true: "count", false: "fast"}[w.Count], w.IDsDir,
+		strconv.FormatFloat(float64(w.Think)/float64(time.Millisecond), 'f', -1, 64),
 	}
 }
 

@@ -96,12 +96,17 @@ func TestWrkArgs(t *testing.T) {
 		{
 			"threads capped by connections, seconds rounded",
 			wrkRun{URL: "http://h", Script: "s.lua", Mode: "token", Creds: "k.txt", Name: "n", Threads: 2, Conns: 1, Duration: 2400 * time.Millisecond},
-			[]string{"-t", "1", "-c", "1", "-d", "2s", "--timeout", "10s", "-s", "s.lua", "http://h", "--", "token", "k.txt", "n", "fast", ""},
+			[]string{"-t", "1", "-c", "1", "-d", "2s", "--timeout", "10s", "-s", "s.lua", "http://h", "--", "token", "k.txt", "n", "fast", "", "0"},
 		},
 		{
 			"counting with ids",
 			wrkRun{URL: "http://h", Script: "s.lua", Mode: "batch", Creds: "t.txt", Name: "n", Count: true, IDsDir: "ids", Threads: 2, Conns: 64, Duration: time.Second},
-			[]string{"-t", "2", "-c", "64", "-d", "1s", "--timeout", "10s", "-s", "s.lua", "http://h", "--", "batch", "t.txt", "n", "count", "ids"},
+			[]string{"-t", "2", "-c", "64", "-d", "1s", "--timeout", "10s", "-s", "s.lua", "http://h", "--", "batch", "t.txt", "n", "count", "ids", "0"},
+		},
+		{
+			"think time in milliseconds",
+			wrkRun{URL: "http://h", Script: "s.lua", Mode: "token", Creds: "k.txt", Name: "n", Threads: 2, Conns: 1024, Duration: time.Second, Think: 12500 * time.Microsecond},
+			[]string{"-t", "2", "-c", "1024", "-d", "1s", "--timeout", "10s", "-s", "s.lua", "http://h", "--", "token", "k.txt", "n", "fast", "", "12.5"},
 		},
 	}
 	for _, tt := range tests {

@@ -27,6 +27,8 @@ type serveOptions struct {
 	tune         *tuning
 	observe      *observe
 	storeTimeout time.Duration
+	// inFlight bounds the requests served at once per class (0: default).
+	inFlight int
 }
 
 // serveFlags parses serve's flags into c and the options.
@@ -45,6 +47,7 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	tune := e.tuningFlags(fs)
 	watch := e.observeFlags(fs)
 	outage := outageFlags(fs, e)
+	inFlightText := fs.String("max-in-flight", e.def("max-in-flight", "0"), "requests served at once, data plane and console each (intake: 4 times that); more wait up to 20 ms (console: 1 s), then 503 (0: 16 per Go processor)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -67,12 +70,16 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	if hashes == 0 {
 		hashes = runtime.GOMAXPROCS(0) // the CPUs, or a container's CPU limit; before oversubscribe
 	}
+	inFlight, err := strconv.Atoi(*inFlightText)
+	if err != nil || inFlight < 0 {
+		return nil, fmt.Errorf("--max-in-flight: must be a whole number, 0 (16 per Go processor) or more")
+	}
 	proxies, err := server.ParseTrustedProxies(*proxiesText)
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg := service.Config{MFAOptional: *mfa == "optional", IntakeRate: rate, PasswordHashes: hashes}
-	opts := &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert, tune: tune, observe: watch}
+	opts := &serveOptions{addr: *addr, cfg: cfg, proxies: proxies, cert: cert, tune: tune, observe: watch, inFlight: inFlight}
 	return opts, outage.apply(opts)
 }
 
@@ -122,6 +129,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	srv := server.New(a.svc, a.logger, strings.HasPrefix(c.BaseURL, "https://"))
 	srv.TrustedProxies = opts.proxies
+	srv.LimitInFlight(opts.inFlight)
 	srv.Metrics = m
 	m.KeyIndex(a.svc.KeyIndexSize)
 	if err := opts.observe.serveMetrics(bg, m, srv, a.logger); err != nil {

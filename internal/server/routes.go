@@ -78,5 +78,6 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /admin/audit/export.csv", c(s.handleAuditExport))
 
 	// Cookies are for the console: cross-origin state changes are refused.
-	return s.logRequests(http.NewCrossOriginProtection().Handler(mux))
+	// Admission control comes first: the excess is refused before any work.
+	return s.admit(s.logRequests(http.NewCrossOriginProtection().Handler(mux)))
 }

@@ -40,8 +40,9 @@ type Server struct {
 	// NoAccessLog turns off the log line of each request.
 	NoAccessLog bool
 
-	ui      *ui // the console's parsed templates and static files
-	handler http.Handler
+	ui        *ui        // the console's parsed templates and static files
+	admission *admission // the gates of admission control (admission.go)
+	handler   http.Handler
 }
 
 // New returns a Server for svc.

@@ -63,9 +63,9 @@ type Service struct {
 	usage  *usage
 	dummy  string // a password hash to verify against for unknown e-mails
 
-	keys   *keyIndex   // every API key, for the token endpoint
-	absent absentCache // keys the store said lately do not exist
-	keyBox *seal.Box   // seals token-signing keys at rest
+	keys   *keyIndex    // every API key, for the token endpoint
+	absent *absentCache // keys the store said lately do not exist
+	keyBox *seal.Box    // seals token-signing keys at rest
 	// signInBox seals what the console's sign-in steps carry.
 	signInBox *seal.Box
 	signer    *signer     // the token-signing ring
@@ -116,7 +116,8 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 		usage:   newUsage(store, cfg.Logger),
 		keys:    newKeyIndex(),
 		signer:  &signer{ring: token.NewRing()},
-		tokens:  newTokenCache(),
+		tokens:  newTokenCache(maxCachedTokens),
+		absent:  newAbsentCache(absentMax),
 		intake:  newCommitter(store, cfg.Logger, cfg.Metrics),
 		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		limiter: newRateLimiter(cfg.IntakeRate),

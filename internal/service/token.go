@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"keyhouse"
@@ -91,7 +90,7 @@ func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
 		if g, err = s.verifyToken(ctx, raw, now); err != nil {
 			return nil, err
 		}
-		s.tokens.put(sum, g, now)
+		s.tokens.put(sum, g)
 	}
 	k, err := s.liveKey(ctx, g.KeyID)
 	if err != nil {
@@ -151,69 +150,4 @@ func (s *Service) Introspect(ctx context.Context, caller *keyhouse.APIKey, raw s
 		return nil
 	}
 	return g
-}
-
-// tokenCache remembers verified tokens by their SHA-256 until they
-// expire, and revoked ones so that they cost no store look-up.
-type tokenCache struct {
-	mu      sync.RWMutex
-	entries map[[32]byte]cached
-}
-
-type cached struct {
-	grant   *Grant
-	revoked bool
-}
-
-// maxCachedTokens bounds the cache; past it, expired entries go, and if
-// that is not enough, all of them.
-const maxCachedTokens = 100_000
-
-func newTokenCache() *tokenCache { return &tokenCache{entries: map[[32]byte]cached{}} }
-
-// get returns the cached grant of a token still valid at now, or whether
-// the token is known revoked.
-func (c *tokenCache) get(sum [32]byte, now time.Time) (*Grant, bool) {
-	c.mu.RLock()
-	e, ok := c.entries[sum]
-	c.mu.RUnlock()
-	switch {
-	case !ok:
-		return nil, false
-	case e.revoked:
-		return nil, true
-	case !now.Before(e.grant.Claims.Expiry.Add(token.Leeway)):
-		return nil, false
-	}
-	return e.grant, false
-}
-
-func (c *tokenCache) put(sum [32]byte, g *Grant, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= maxCachedTokens {
-		c.prune(now)
-	}
-	c.entries[sum] = cached{grant: g}
-}
-
-func (c *tokenCache) revoke(sum [32]byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries[sum]; ok {
-		e.revoked = true
-		c.entries[sum] = e
-	}
-}
-
-// prune drops expired entries, or everything if none had expired.
-func (c *tokenCache) prune(now time.Time) {
-	for k, e := range c.entries {
-		if e.revoked || !now.Before(e.grant.Claims.Expiry.Add(token.Leeway)) {
-			delete(c.entries, k)
-		}
-	}
-	if len(c.entries) >= maxCachedTokens {
-		clear(c.entries)
-	}
 }

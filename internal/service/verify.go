@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"sync"
-	"time"
 
 	"keyhouse"
 	"keyhouse/internal/apikey"
@@ -99,36 +97,4 @@ func (s *Service) indexed(c apikey.Credential, hash []byte) *keyhouse.APIKey {
 		return s.keys.getLegacy(hash)
 	}
 	return s.keys.get(c.KeyID)
-}
-
-// absentCache remembers for a few seconds the keys the store said do not
-// exist, so that a stream of made-up credentials (a key id with a valid
-// checksum is easy to make) costs a map look-up, not a query each. A key
-// created by another instance is never in it: its id was unknown until
-// then.
-type absentCache struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-// absentFor is how long a miss is trusted; absentMax bounds the cache.
-const (
-	absentFor = 10 * time.Second
-	absentMax = 100_000
-)
-
-func (a *absentCache) has(name string, now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	at, ok := a.seen[name]
-	return ok && now.Sub(at) < absentFor
-}
-
-func (a *absentCache) add(name string, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.seen == nil || len(a.seen) >= absentMax {
-		a.seen = make(map[string]time.Time)
-	}
-	a.seen[name] = now
 }
