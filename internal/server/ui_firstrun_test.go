@@ -105,6 +105,12 @@ func TestConsoleFirstRun(t *testing.T) {
 	if got := b.text("main table"); !strings.Contains(got, "ada@acme.example") || !strings.Contains(got, "Pending activation") {
 		t.Errorf("users table = %q", got)
 	}
+	// The only Owner is not offered what would be refused.
+	if eval[bool](b, `document.querySelector('[aria-label="Remove owner@acme.example"]') !== null`) ||
+		!eval[bool](b, `document.querySelector('[aria-label="Remove ada@acme.example"]') !== null`) ||
+		!strings.Contains(b.text("main table"), "The only Owner") {
+		t.Errorf("Remove offered to the only Owner, or not to Ada: %q", b.text("main table"))
+	}
 	b.screenshot("users", true)
 
 	b.open("/admin/audit")

@@ -28,7 +28,10 @@ type inviteForm struct {
 // memberRow is one member with the dialogs that act on it.
 type memberRow struct {
 	*keyhouse.Member
-	Self, Manage                     bool
+	Self, Manage bool
+	// Removable is Manage, except for the organization's only active
+	// Owner: removing them is refused, so it is not offered.
+	Removable                        bool
 	Resend                           bool           // a pending invitation the viewer may send again
 	Chosen                           keyhouse.Roles // the ticked roles of the roles dialog
 	RolesForm, Remove, Reset         dialogForm
@@ -51,6 +54,7 @@ func (s *Server) newUsersView(r *http.Request) (*usersView, error) {
 	}
 	v := &usersView{chrome: c, Roles: keyhouse.AllRoles, IsOwner: c.Me.Roles.Has(keyhouse.RoleOwner), Mails: s.Service.MailsLinks()}
 	v.Invite.Roles = keyhouse.Roles{keyhouse.RoleView}
+	owners := activeOwners(ms)
 	for _, m := range ms {
 		base := "/admin/users?"
 		row := &memberRow{
@@ -60,9 +64,26 @@ func (s *Server) newUsersView(r *http.Request) (*usersView, error) {
 			ResetHref: base + "reset=" + m.ID + "#reset-" + m.ID,
 		}
 		row.Resend = row.Manage && m.Status == keyhouse.UserPending
+		row.Removable = row.Manage && !(owners == 1 && isActiveOwner(m))
 		v.Members = append(v.Members, row)
 	}
 	return v, nil
+}
+
+// activeOwners counts the active Owners among ms.
+func activeOwners(ms []*keyhouse.Member) int {
+	n := 0
+	for _, m := range ms {
+		if isActiveOwner(m) {
+			n++
+		}
+	}
+	return n
+}
+
+// isActiveOwner reports whether m is an Owner who has activated.
+func isActiveOwner(m *keyhouse.Member) bool {
+	return m.Status == keyhouse.UserActive && m.Roles.Has(keyhouse.RoleOwner)
 }
 
 // member returns the row of a member, or nil.
