@@ -173,17 +173,14 @@ func redactDSN(dsn string) string {
 // lives next to the database and is created on first use, except by a
 // command that only reads.
 func (e *env) secret(c *common, logger *slog.Logger) ([]byte, error) {
-	path, create := c.SecretFile, false
+	path, beside := secretPath(c)
 	if path == "" {
-		dbPath, ok := sqlitePath(c.DB)
-		if !ok {
-			return nil, fmt.Errorf("--secret-file (KEYHOUSE_SECRET_FILE) is required with PostgreSQL: every instance must share it")
-		}
-		// A new secret only for a new database: beside a database that
-		// exists, a missing secret was lost, and a new one would open
-		// nothing in it.
-		path, create = dbPath+".secret", !c.readOnly && !hasData(dbPath)
+		return nil, fmt.Errorf("--secret-file (KEYHOUSE_SECRET_FILE) is required with PostgreSQL: every instance must share it")
 	}
+	// A new secret only beside a new database: beside one with data, a
+	// missing secret was lost, and a new one would open nothing in it.
+	dbPath, _ := sqlitePath(c.DB)
+	create := beside && !c.readOnly && !hasData(dbPath)
 	key, created, err := seal.LoadKeyFile(path, create)
 	if errors.Is(err, fs.ErrNotExist) && path == c.SecretFile {
 		return nil, fmt.Errorf("no server secret at %s (--secret-file)", path)
@@ -196,6 +193,18 @@ func (e *env) secret(c *common, logger *slog.Logger) ([]byte, error) {
 		logger.Info("generated a new server secret; back it up with the database", "path", path)
 	}
 	return key, nil
+}
+
+// secretPath returns the server secret's file: --secret-file, or beside
+// the SQLite database (beside true); "" for PostgreSQL without one.
+func secretPath(c *common) (path string, beside bool) {
+	if c.SecretFile != "" {
+		return c.SecretFile, false
+	}
+	if dbPath, ok := sqlitePath(c.DB); ok {
+		return dbPath + ".secret", true
+	}
+	return "", false
 }
 
 // hasData reports whether the SQLite database at path exists and is not

@@ -112,12 +112,7 @@ func TestVersion(t *testing.T) {
 func TestBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "kh.db")
-	cases := []struct {
-		name string
-		env  map[string]string
-		args []string
-		want string
-	}{
+	cases := []badFlag{
 		{"log format", nil, []string{"serve", "--log-format", "xml", "--db", db}, `--log-format: must be text or json (got "xml")`},
 		{"log format from the environment", map[string]string{"KEYHOUSE_LOG_FORMAT": "xml"}, []string{"serve", "--db", db}, "--log-format (from KEYHOUSE_LOG_FORMAT): must be text or json"},
 		{"base URL", nil, []string{"serve", "--base-url", "not-a-url", "--db", db}, "--base-url: must be an absolute http:// or https:// URL"},
@@ -135,17 +130,38 @@ func TestBadFlags(t *testing.T) {
 		{"secret file missing", nil, []string{"org", "list", "--db", "postgres://postgres@127.0.0.1:1/x", "--secret-file", filepath.Join(dir, "none")}, "no server secret at " + filepath.Join(dir, "none")},
 	}
 	for _, tt := range cases {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errs, ok, err := runCLI(t, tt.env, tt.args...)
-			if ok {
-				t.Fatalf("keyhouse %v succeeded: %q", tt.args, out)
-			}
-			msg := message(err)
-			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") || errs != "" {
-				t.Errorf("keyhouse %v: %q (stderr %q), want one line containing %q", tt.args, msg, errs, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { tt.refused(t) })
 	}
+	noFilesIn(t, dir)
+}
+
+// badFlag is a command line that must be refused with a message
+// containing want.
+type badFlag struct {
+	name string
+	env  map[string]string
+	args []string
+	want string
+}
+
+// refused runs the command line and wants it refused in one line on the
+// error path, nothing on standard error; it returns the message.
+func (tt badFlag) refused(t *testing.T) string {
+	t.Helper()
+	out, errs, ok, err := runCLI(t, tt.env, tt.args...)
+	if ok {
+		t.Fatalf("keyhouse %v succeeded: %q", tt.args, out)
+	}
+	msg := message(err)
+	if !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") || errs != "" {
+		t.Errorf("keyhouse %v: %q (stderr %q), want one line containing %q", tt.args, msg, errs, tt.want)
+	}
+	return msg
+}
+
+// noFilesIn fails when refused commands left files in dir.
+func noFilesIn(t *testing.T, dir string) {
+	t.Helper()
 	if matches, _ := filepath.Glob(filepath.Join(dir, "*")); len(matches) > 0 {
 		t.Errorf("refused commands left files: %v", matches)
 	}

@@ -15,12 +15,7 @@ import (
 func TestMailFlags(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "kh.db")
-	cases := []struct {
-		name string
-		env  map[string]string
-		args []string
-		want string
-	}{
+	cases := []badFlag{
 		{"scheme", nil, []string{"serve", "--smtp-url", "http://u:hunter2@mail.example.com", "--mail-from", "k@example.com"}, `--smtp-url: must be smtp://… (STARTTLS) or smtps://… (TLS) (got scheme "http")`},
 		{"port", nil, []string{"serve", "--smtp-url", "smtp://u:hunter2@mail.example.com:70000", "--mail-from", "k@example.com"}, "--smtp-url: port must be 1 to 65535"},
 		{"no TLS to another host", nil, []string{"serve", "--smtp-url", "smtp://mail.example.com:25?tls=none", "--mail-from", "k@example.com"}, "--smtp-url: ?tls=none is only for a relay on this machine"},
@@ -32,23 +27,13 @@ func TestMailFlags(t *testing.T) {
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append(tt.args, "--db", db)
-			out, errs, ok, err := runCLI(t, tt.env, args...)
-			if ok {
-				t.Fatalf("keyhouse %v succeeded: %q", args, out)
-			}
-			msg := message(err)
-			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") || errs != "" {
-				t.Errorf("keyhouse %v: %q (stderr %q), want one line containing %q", args, msg, errs, tt.want)
-			}
-			if strings.Contains(msg, "hunter2") {
+			tt.args = append(tt.args, "--db", db)
+			if msg := tt.refused(t); strings.Contains(msg, "hunter2") {
 				t.Errorf("the message shows the password: %q", msg)
 			}
 		})
 	}
-	if matches, _ := filepath.Glob(filepath.Join(dir, "*")); len(matches) > 0 {
-		t.Errorf("refused commands left files: %v", matches)
-	}
+	noFilesIn(t, dir)
 	out, _, _, _ := runCLI(t, map[string]string{"KEYHOUSE_SMTP_URL": "smtps://u:hunter2@mail.example.com"}, "serve", "--help")
 	if !strings.Contains(out, "--smtp-url") || strings.Contains(out, "hunter2") || !strings.Contains(out, "smtps://u:xxxxx@mail.example.com") {
 		t.Errorf("serve --help with KEYHOUSE_SMTP_URL set:\n%s", out)

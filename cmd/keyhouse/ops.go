@@ -286,11 +286,7 @@ func (e *env) backup(ctx context.Context, args []string) error {
 	if err := store.Backup(ctx, *to); err != nil {
 		return err
 	}
-	secret := c.SecretFile
-	if secret == "" {
-		path, _ := sqlitePath(c.DB)
-		secret = path + ".secret"
-	}
+	secret, _ := secretPath(&c)
 	text := fmt.Sprintf("backup written to %s; keep it with the server secret %s (without it no API key verifies)", *to, secret)
 	return e.printResult(&c, map[string]string{"backup": *to, "secret_file": secret}, text)
 }
