@@ -1,18 +1,22 @@
 package service
 
-import "crypto/sha256"
+import "keyhouse/internal/dataplane"
 
-// SetCacheLimits gives s empty caches of tokens and absent keys with the
-// given bounds, so that a test can flood them past their bound quickly.
+// SetCacheLimits gives s a fresh data plane whose caches of tokens and
+// absent keys have the given bounds, so that a test can flood them past
+// their bound quickly. Its key index starts empty: keys are found in the
+// store.
 func SetCacheLimits(s *Service, tokens, absent int) {
-	s.tokens, s.absent = newTokenCache(tokens), newAbsentCache(absent)
+	s.plane = dataplane.New(s.store, dataplane.Config{
+		Now: s.cfg.Now, Logger: s.cfg.Logger, TokenCacheSize: tokens, AbsentCacheSize: absent,
+	})
 }
 
 // CacheSizes returns the entries in s's caches of tokens and absent keys.
-func CacheSizes(s *Service) (tokens, absent int) { return s.tokens.size(), s.absent.size() }
+func CacheSizes(s *Service) (tokens, absent int) { return s.plane.CacheSizes() }
 
 // TokenCached reports whether s has the access token raw cached as valid.
 func TokenCached(s *Service, raw string) bool {
-	g, _ := s.tokens.get(sha256.Sum256([]byte(raw)), s.now())
+	g, _ := s.plane.CachedGrant(dataplane.TokenSum(raw), s.now())
 	return g != nil
 }

@@ -60,7 +60,7 @@ func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, cli
 	if err != nil {
 		return nil, err
 	}
-	s.keys.put(k)
+	s.plane.Put(k)
 	return &GeneratedKey{KeyID: k.KeyID, APIKey: key.APIKey(), Secret: key.Secret, Description: k.Description, CreatedAt: k.CreatedAt}, nil
 }
 
@@ -117,9 +117,7 @@ func (s *Service) DeleteKey(ctx context.Context, env keyhouse.Environment, clien
 	if err != nil {
 		return err
 	}
-	s.keys.remove(keyID, s.now())
-	s.cfg.Metrics.Revoked("api_key")
-	s.usage.forget(keyID)
+	s.plane.Revoke(keyID)
 	if s.cfg.OnKeyDeleted != nil {
 		s.cfg.OnKeyDeleted(keyID)
 	}
@@ -188,7 +186,7 @@ func (s *Service) ImportLegacy(ctx context.Context, env keyhouse.Environment, cl
 		return 0, err
 	}
 	for _, k := range imported {
-		s.keys.put(k)
+		s.plane.Put(k)
 	}
 	return len(imported), nil
 }

@@ -43,11 +43,4 @@ func signInOutcome(err error) string {
 }
 
 // KeyIndexSize is how many API keys this instance holds in memory.
-func (s *Service) KeyIndexSize() int { return s.keys.size() }
-
-// size is how many keys the index holds.
-func (x *keyIndex) size() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return len(x.byID)
-}
+func (s *Service) KeyIndexSize() int { return s.plane.KeyIndexSize() }

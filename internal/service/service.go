@@ -15,6 +15,7 @@ import (
 
 	"keyhouse"
 	"keyhouse/internal/apikey"
+	"keyhouse/internal/dataplane"
 	"keyhouse/internal/password"
 	"keyhouse/internal/seal"
 	"keyhouse/internal/token"
@@ -60,17 +61,16 @@ type Service struct {
 	cfg    Config
 	hasher *apikey.Hasher
 	totp   *seal.Box
-	usage  *usage
 	dummy  string // a password hash to verify against for unknown e-mails
 
-	keys   *keyIndex    // every API key, for the token endpoint
-	absent *absentCache // keys the store said lately do not exist
-	keyBox *seal.Box    // seals token-signing keys at rest
+	// plane is the hot path's machinery: key index, token cache,
+	// last-used times, listening, the revocation feed's followers.
+	plane  *dataplane.Plane
+	keyBox *seal.Box // seals token-signing keys at rest
 	// signInBox seals what the console's sign-in steps carry.
 	signInBox *seal.Box
-	signer    *signer     // the token-signing ring
-	tokens    *tokenCache // verified access tokens
-	intake    *committer  // group commit of received events
+	signer    *signer    // the token-signing ring
+	intake    *committer // group commit of received events
 	// signing admits as many signatures at once as there are processors,
 	// so that under load each finishes in one go instead of being
 	// preempted among dozens (which stretches the latency tail).
@@ -79,8 +79,6 @@ type Service struct {
 	badAuth *authFailures // failed API-key authentications per source
 	// hashing bounds the password hashes running at once.
 	hashing *hashTurns
-	// hearing says whether keys holds every deletion of other instances.
-	hearing hearing
 }
 
 // New returns a Service on store. secret is the server secret: it keys the
@@ -109,15 +107,15 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
 	s := &Service{
-		store:   store,
-		cfg:     cfg,
-		hasher:  apikey.NewHasher(seal.Derive(secret, "api-key")),
-		dummy:   dummy,
-		usage:   newUsage(store, cfg.Logger),
-		keys:    newKeyIndex(),
+		store:  store,
+		cfg:    cfg,
+		hasher: apikey.NewHasher(seal.Derive(secret, "api-key")),
+		dummy:  dummy,
+		plane: dataplane.New(store, dataplane.Config{
+			Now: cfg.Now, Logger: cfg.Logger, Metrics: cfg.Metrics,
+			ReloadKeys: cfg.ReloadKeys, StaleKeys: cfg.StaleKeys,
+		}),
 		signer:  &signer{ring: token.NewRing()},
-		tokens:  newTokenCache(maxCachedTokens),
-		absent:  newAbsentCache(absentMax),
 		intake:  newCommitter(store, cfg.Logger, cfg.Metrics),
 		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		limiter: newRateLimiter(cfg.IntakeRate),
@@ -136,91 +134,50 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 // Start loads what the data plane keeps in memory: every API key and the
 // token-signing keys (creating the first one on a new database).
 func (s *Service) Start(ctx context.Context) error {
-	if err := s.reloadKeys(ctx); err != nil {
+	if err := s.plane.Load(ctx); err != nil {
 		return fmt.Errorf("load api keys: %w", err)
 	}
 	return s.LoadSigningKeys(ctx)
 }
 
-// Run does the service's background work until ctx ends: the intake's
-// group commit, flushing last-used times every 30 seconds, reloading the
-// key index and the signing keys for changes made by other processes, and
-// pruning sign-in records every minute.
+// Run does the service's background work until ctx ends: the data
+// plane's (listening, key reloads, last-used times), the intake's group
+// commit, polling the signing keys for changes made by other processes,
+// and pruning every minute.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.intake.run(ctx) })
-	wg.Go(func() { s.reloadLoop(ctx) })
-	wg.Go(func() { s.watchChanges(ctx) })
-	wg.Go(func() { s.usage.run(ctx, usageEvery) })
+	wg.Go(func() { s.plane.Run(ctx, func() { s.ringChanged(ctx) }) })
+	wg.Go(func() { s.pollLoop(ctx) })
 	wg.Go(func() { s.pruneLoop(ctx) })
 	wg.Wait()
 }
 
-// reloadKeys reloads the key index from the store, allowing it
-// backgroundWait.
-func (s *Service) reloadKeys(ctx context.Context) error {
-	ctx, cancel := background(ctx)
-	defer cancel()
-	return s.keys.reload(ctx, s.store, s.now())
+// ringChanged reloads the signing keys on another instance's notice.
+func (s *Service) ringChanged(ctx context.Context) {
+	if err := s.reloadRing(ctx); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Warn("reload signing keys", "err", err)
+	}
 }
 
-// watchChanges applies other instances' changes as their notices arrive:
-// it drops deleted keys from the index and reloads the signing keys, and
-// reloads both when notices may have been missed. The index counts as
-// current (see hearing) from the first reload after each connection until
-// the connection fails.
-func (s *Service) watchChanges(ctx context.Context) {
-	reloadRing := func() {
-		if err := s.reloadRing(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("reload signing keys", "err", err)
-		}
-	}
-	s.store.WatchChanges(ctx, Watcher{
-		KeyDeleted: func(keyID string) {
-			s.keys.remove(keyID, s.now())
-			s.cfg.Metrics.Revoked("api_key")
-		},
-		SigningKeysChanged: reloadRing,
-		Resync: func() { // also at the first connection: a change may fall between Start and LISTEN
-			s.resyncKeys(ctx)
-			reloadRing()
-		},
-		Failed: func(err error) {
-			s.hearing.lost(s.now())
-			s.cfg.Logger.Warn("listen for changes; retrying", "err", err)
-		},
-	})
-}
-
-// reloadLoop polls the signing keys every SigningKeyPoll and, when
-// Config.ReloadKeys is set, reloads the key index now and then.
-func (s *Service) reloadLoop(ctx context.Context) {
-	ring := time.NewTicker(SigningKeyPoll)
-	defer ring.Stop()
-	var keys <-chan time.Time
-	if s.cfg.ReloadKeys > 0 {
-		t := time.NewTicker(s.cfg.ReloadKeys)
-		defer t.Stop()
-		keys = t.C
-	}
+// pollLoop polls the signing keys every SigningKeyPoll.
+func (s *Service) pollLoop(ctx context.Context) {
+	t := time.NewTicker(SigningKeyPoll)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-ring.C:
+		case <-t.C:
 			if err := s.pollSigningKeys(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("poll signing keys", "err", err)
-			}
-		case <-keys:
-			if err := s.reloadKeys(ctx); err != nil {
-				s.cfg.Logger.Warn("reload api keys", "err", err)
 			}
 		}
 	}
 }
 
 // FlushUsage writes the pending last-used times now.
-func (s *Service) FlushUsage(ctx context.Context) error { return s.usage.flush(ctx) }
+func (s *Service) FlushUsage(ctx context.Context) error { return s.plane.FlushUsage(ctx) }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"keyhouse"
+	"keyhouse/internal/dataplane"
 )
 
 // Store is the persistence the service needs. internal/sqlstore implements
@@ -30,13 +31,9 @@ type Store interface {
 	InsertEvents(ctx context.Context, events []*keyhouse.Event) error
 	// ListSigningKeys returns every token-signing key, oldest first.
 	ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, error)
-	// WatchChanges calls w's functions for the key deletions and
-	// signing-key changes of every instance until ctx ends, and w.Resync
-	// whenever notices may have been missed (after each connection to the
-	// database).
-	WatchChanges(ctx context.Context, w Watcher)
-	// TouchKeys sets last_used_at for many keys in one transaction; ids of
-	// keys deleted since are ignored.
+	// WatchChanges, TouchKeys and the key look-ups above are the data
+	// plane's (see dataplane.Store).
+	WatchChanges(ctx context.Context, w dataplane.Watcher)
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
 	// Ready answers EUNAVAILABLE, saying why, when the store cannot serve
 	// now: it does not answer, cannot be written, or lacks migrations.
@@ -152,13 +149,4 @@ type Tx interface {
 	UseSignInState(id string, expires time.Time) (bool, error)
 	// PruneSignInStates forgets the used states that expired before now.
 	PruneSignInStates(now time.Time) error
-}
-
-// Watcher is what Store.WatchChanges calls: the changes other instances
-// make to what the data plane keeps in memory.
-type Watcher struct {
-	KeyDeleted         func(keyID string) // an API key was deleted
-	SigningKeysChanged func()             // a signing key was made, rotated or revoked
-	Resync             func()             // notices may have been missed: reload everything
-	Failed             func(error)        // the watch failed and will be retried
 }

@@ -2,13 +2,13 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"slices"
 	"strings"
 	"time"
 
 	"keyhouse"
+	"keyhouse/internal/dataplane"
 	"keyhouse/internal/token"
 )
 
@@ -25,14 +25,7 @@ type IssuedToken struct {
 
 // Grant is what a verified access token allows: sending data as one key
 // of one client.
-type Grant struct {
-	KeyID    string
-	OrgID    string
-	ClientID string
-	Env      keyhouse.Environment
-	Scope    string
-	Claims   token.Claims
-}
+type Grant = dataplane.Grant
 
 // CheckScope returns the granted scope for a requested one: "" asks for
 // the default; anything but "integration" is refused.
@@ -75,14 +68,14 @@ var errBadToken = keyhouse.Errorf(keyhouse.EINVALIDTOKEN, "the access token is m
 // the API key nor the signing key check is cached, so a deletion or a
 // revoked signing key wins at once.
 func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
-	sum := sha256.Sum256([]byte(raw))
+	sum := dataplane.TokenSum(raw)
 	now := s.now()
-	g, revoked := s.tokens.get(sum, now)
+	g, revoked := s.plane.CachedGrant(sum, now)
 	if revoked {
 		return nil, errBadToken
 	}
 	if g != nil && !s.signer.ring.Verifies(g.Claims.KeyID, g.Claims.IssuedAt, now) {
-		s.tokens.revoke(sum) // its signing key was retired or revoked since
+		s.plane.RefuseToken(sum) // its signing key was retired or revoked since
 		return nil, errBadToken
 	}
 	if g == nil {
@@ -90,14 +83,14 @@ func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
 		if g, err = s.verifyToken(ctx, raw, now); err != nil {
 			return nil, err
 		}
-		s.tokens.put(sum, g)
+		s.plane.CacheGrant(sum, g)
 	}
-	k, err := s.liveKey(ctx, g.KeyID)
+	k, err := s.plane.Key(ctx, g.KeyID)
 	if err != nil {
 		return nil, err // the store is down: not a verdict on the token
 	}
 	if k == nil || k.Environment != g.Env || k.OrgID != g.OrgID || k.ClientID != g.ClientID {
-		s.tokens.revoke(sum)
+		s.plane.RefuseToken(sum)
 		return nil, errBadToken
 	}
 	return g, nil
@@ -117,26 +110,6 @@ func (s *Service) verifyToken(ctx context.Context, raw string, now time.Time) (*
 		return nil, errBadToken
 	}
 	return &Grant{KeyID: c.APIKeyID, OrgID: c.OrgID, ClientID: c.ClientID, Env: env, Scope: c.Scope, Claims: c}, nil
-}
-
-// liveKey returns the key if it still exists (in the index while it is
-// trusted, else in the store), nil if it does not.
-func (s *Service) liveKey(ctx context.Context, keyID string) (*keyhouse.APIKey, error) {
-	indexed := s.keys.get(keyID)
-	if indexed != nil && s.indexTrusted() {
-		return indexed, nil
-	}
-	k, err := s.store.FindKey(ctx, keyID)
-	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
-		if indexed != nil { // deleted by another instance, unheard
-			s.keys.remove(keyID, s.now())
-		}
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	s.keys.put(k)
-	return k, nil
 }
 
 // Introspect answers RFC 7662 for a token, asked by the API key caller:

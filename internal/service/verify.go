@@ -6,6 +6,7 @@ import (
 
 	"keyhouse"
 	"keyhouse/internal/apikey"
+	"keyhouse/internal/dataplane"
 )
 
 // errBadKey is the one answer for every key that does not authenticate:
@@ -51,50 +52,17 @@ func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyho
 	if !apikey.Equal(hash, k.SecretHash) || (!c.Legacy && c.Environment != k.Environment) {
 		return nil, s.authFailed(ctx)
 	}
-	s.usage.record(k.KeyID, s.now())
+	s.plane.RecordUse(k.KeyID, s.now())
 	return k, nil
 }
 
-// lookupKey returns the key a credential names: from the index while it
-// is trusted (see indexTrusted), else from the store, unless the store
-// said lately that there is no such key or the request's source is over
-// its failed authentications (a key in the index is never refused so).
+// lookupKey returns the key a credential names (see dataplane.Lookup):
+// errBadKey when there is none, or when the request's source is over its
+// failed authentications and the key is not in the index.
 func (s *Service) lookupKey(ctx context.Context, c apikey.Credential, hash []byte) (*keyhouse.APIKey, error) {
-	name := c.KeyID
-	if c.Legacy {
-		name = "legacy:" + string(hash)
-	}
-	indexed := s.indexed(c, hash)
-	if indexed != nil && s.indexTrusted() {
-		return indexed, nil
-	}
-	if indexed == nil && (s.absent.has(name, s.now()) || s.sourceBlocked(ctx)) {
+	k, err := s.plane.Lookup(ctx, c, hash, func() bool { return s.sourceBlocked(ctx) })
+	if errors.Is(err, dataplane.ErrUnknownKey) {
 		return nil, errBadKey
 	}
-	var k *keyhouse.APIKey
-	var err error
-	if c.Legacy {
-		k, err = s.store.FindKeyByHash(ctx, hash)
-	} else {
-		k, err = s.store.FindKey(ctx, c.KeyID)
-	}
-	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
-		s.absent.add(name, s.now())
-		if indexed != nil { // deleted by another instance, unheard
-			s.keys.remove(indexed.KeyID, s.now())
-		}
-		return nil, errBadKey
-	} else if err != nil {
-		return nil, err
-	}
-	s.keys.put(k)
-	return k, nil
-}
-
-// indexed returns the key of c from the in-memory index, or nil.
-func (s *Service) indexed(c apikey.Credential, hash []byte) *keyhouse.APIKey {
-	if c.Legacy {
-		return s.keys.getLegacy(hash)
-	}
-	return s.keys.get(c.KeyID)
+	return k, err
 }

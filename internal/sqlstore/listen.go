@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"keyhouse/internal/service"
+	"keyhouse/internal/dataplane"
 )
 
 // The PostgreSQL notification channels: key deletions (the payload is the
@@ -26,7 +26,7 @@ const (
 // database and deletes its keys itself, there is nothing to watch (the
 // service polls the signing keys, which the command line changes): it
 // waits for ctx.
-func (s *Store) WatchChanges(ctx context.Context, w service.Watcher) {
+func (s *Store) WatchChanges(ctx context.Context, w dataplane.Watcher) {
 	if s.d != Postgres {
 		<-ctx.Done()
 		return
@@ -60,7 +60,7 @@ const listenRetry = time.Second
 // found by TCP keep-alive (pgx dials with Go's default); meanwhile the
 // periodic reloads of the key index and the signing keys are the safety
 // net.
-func (s *Store) listen(ctx context.Context, w service.Watcher) (bool, error) {
+func (s *Store) listen(ctx context.Context, w dataplane.Watcher) (bool, error) {
 	conn, err := s.connectListener(ctx)
 	if err != nil {
 		return false, err

@@ -1,4 +1,4 @@
-package service
+package dataplane
 
 import (
 	"context"
@@ -176,4 +176,11 @@ func (x *keyIndex) reload(ctx context.Context, store Store, now time.Time) error
 	}
 	x.byID, x.byHash, x.clients, x.clientOf = fresh.byID, fresh.byHash, fresh.clients, fresh.clientOf
 	return nil
+}
+
+// size is how many keys the index holds.
+func (x *keyIndex) size() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.byID)
 }

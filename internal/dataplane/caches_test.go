@@ -1,4 +1,4 @@
-package service
+package dataplane
 
 import (
 	"fmt"
@@ -86,7 +86,7 @@ func floodGrant(now time.Time) *Grant {
 	s := func(n int) string { return strings.Clone(strings.Repeat("x", 32)[:n]) }
 	c := token.Claims{
 		Issuer: "https://" + s(12) + ".example", ClientID: s(10), Audience: strings.Clone(token.Audience),
-		OrgID: "org_" + s(16), Env: keyhouse.Sandbox, APIKeyID: s(24), Scope: strings.Clone(ScopeIntegration),
+		OrgID: "org_" + s(16), Env: keyhouse.Sandbox, APIKeyID: s(24), Scope: strings.Clone("integration"),
 		IssuedAt: now, NotBefore: now, Expiry: now.Add(token.Lifetime), ID: s(22), KeyID: s(16),
 	}
 	return &Grant{KeyID: c.APIKeyID, OrgID: c.OrgID, ClientID: c.ClientID, Env: c.Env, Scope: c.Scope, Claims: c}
