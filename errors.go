@@ -23,6 +23,7 @@ const (
 	ETOOLARGE     = "too_large"              // 413: the body is over the limit
 	EUNSUPPORTED  = "unsupported_media_type" // 415: the content type is not accepted
 	EMAILFAILED   = "mail_failed"            // 502: the mail server did not take an e-mail; what was made is kept
+	EGONE         = "cursor_expired"         // 410: a feed cursor outside the retained window; start over
 )
 
 // Error is an error with a code and a message that is safe to show to the

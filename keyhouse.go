@@ -206,6 +206,9 @@ const (
 	ActionSigningKeyRotated  = "signing_key.rotated"
 	ActionSigningKeyRevoked  = "signing_key.revoked"
 	ActionOrgCreated         = "organization.created"
+	// Deployment-wide (organization-less) events of the operator's resource-server credentials.
+	ActionResourceServerCreated = "resource_server.created"
+	ActionResourceServerDeleted = "resource_server.deleted"
 )
 
 // AuditFilter selects audit events. Zero fields do not filter. Events come

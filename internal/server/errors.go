@@ -26,6 +26,7 @@ var statusOf = map[string]int{
 	keyhouse.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	keyhouse.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	keyhouse.EMAILFAILED:   http.StatusBadGateway,
+	keyhouse.EGONE:         http.StatusGone,
 }
 
 // errorBody is the JSON shape of every management API error.

@@ -109,7 +109,7 @@ func (s *Service) DeleteKey(ctx context.Context, env keyhouse.Environment, clien
 		if confirmClientID != k.ClientID {
 			return keyhouse.Errorf(keyhouse.EINVALID, "confirm_client_id: must equal the client ID exactly")
 		}
-		if err := tx.DeleteKey(keyID); err != nil {
+		if err := tx.DeleteKey(keyID, s.now()); err != nil {
 			return fmt.Errorf("delete key: %w", err)
 		}
 		return s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionKeyDeleted, keyID)

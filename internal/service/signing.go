@@ -80,7 +80,7 @@ func (s *Service) retireOrRevoke(ctx context.Context, tx Tx, revoke bool, r *Rot
 		return tx.RetireSigningKeys(s.now())
 	}
 	var err error
-	if r.Revoked, err = tx.RevokeSigningKeys(); err != nil {
+	if r.Revoked, err = tx.RevokeSigningKeys(s.now()); err != nil {
 		return err
 	}
 	for _, kid := range r.Revoked {

@@ -35,6 +35,12 @@ type Store interface {
 	// plane's (see dataplane.Store).
 	WatchChanges(ctx context.Context, w dataplane.Watcher)
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
+	// FindResourceServer returns the resource server with id, outside
+	// any transaction: the authentication of a resource server.
+	FindResourceServer(ctx context.Context, id string) (*keyhouse.ResourceServer, error)
+	// ListRevocations reads the revocation feed after a cursor (see
+	// dataplane.Store).
+	ListRevocations(ctx context.Context, after int64, limit int) (*keyhouse.RevocationPage, error)
 	// Ready answers EUNAVAILABLE, saying why, when the store cannot serve
 	// now: it does not answer, cannot be written, or lacks migrations.
 	Ready(ctx context.Context) error
@@ -105,7 +111,10 @@ type Tx interface {
 	ListKeys(orgID string, env keyhouse.Environment) ([]*keyhouse.APIKey, error)
 	CountKeys(clientID string) (int, error)
 	UpdateKeyDescription(keyID string, description string) error
-	DeleteKey(keyID string) error
+	// DeleteKey deletes a key at the given time and appends it to the
+	// revocation feed; other instances hear of it when the transaction
+	// commits (see dataplane.Plane.Revoke for this one).
+	DeleteKey(keyID string, at time.Time) error
 
 	// EventSummaries counts received events per client ID of the
 	// environment: since dayStart (today), since weekStart, and in total.
@@ -123,9 +132,19 @@ type Tx interface {
 	HasCurrentSigningKey() (bool, error)
 	// RetireSigningKeys retires every signing key not yet retired.
 	RetireSigningKeys(at time.Time) error
-	// RevokeSigningKeys deletes every signing key not yet retired and
-	// returns their ids.
-	RevokeSigningKeys() ([]string, error)
+	// RevokeSigningKeys deletes every signing key not yet retired,
+	// appends each to the revocation feed, and returns their ids.
+	RevokeSigningKeys(at time.Time) ([]string, error)
+	// PruneRevocations forgets the revocation feed's entries made before
+	// before; cursors before them are expired from then on.
+	PruneRevocations(before time.Time) error
+
+	// CreateResourceServer answers ECONFLICT when the id or hash is taken.
+	CreateResourceServer(rs *keyhouse.ResourceServer) error
+	// ListResourceServers returns every resource server, ordered by name, then id.
+	ListResourceServers() ([]*keyhouse.ResourceServer, error)
+	// DeleteResourceServer answers ENOTFOUND when there is none.
+	DeleteResourceServer(id string) error
 	// DeleteSigningKey deletes a signing key, if it is still there.
 	DeleteSigningKey(kid string) error
 

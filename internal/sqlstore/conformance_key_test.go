@@ -127,10 +127,10 @@ func testKeys(t *testing.T, s *Store) {
 		if got.Description == nil || *got.Description != "Checkout — prod mirror" {
 			t.Errorf("description after update = %v", got.Description)
 		}
-		if err := tx.DeleteKey(k2.KeyID); err != nil {
+		if err := tx.DeleteKey(k2.KeyID, t0); err != nil {
 			return err
 		}
-		MustFail(t, tx.DeleteKey(k2.KeyID), keyhouse.ENOTFOUND)
+		MustFail(t, tx.DeleteKey(k2.KeyID, t0), keyhouse.ENOTFOUND)
 		_, err = tx.FindKey(k2.KeyID)
 		MustFail(t, err, keyhouse.ENOTFOUND)
 		if n, err := tx.CountKeys(c.ClientID); err != nil || n != 2 {
@@ -147,7 +147,7 @@ func testTouchKeys(t *testing.T, s *Store) {
 	if err := s.TouchKeys(t.Context(), map[string]time.Time{used.KeyID: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	MustUpdate(t, s, func(tx service.Tx) error { return tx.DeleteKey(gone.KeyID) })
+	MustUpdate(t, s, func(tx service.Tx) error { return tx.DeleteKey(gone.KeyID, t0) })
 
 	err := s.TouchKeys(t.Context(), map[string]time.Time{
 		fresh.KeyID:   t0.Add(time.Minute),

@@ -38,6 +38,8 @@ func runConformance(t *testing.T, open func(t *testing.T) *Store) {
 		{"Clients", testClients},
 		{"Keys", testKeys},
 		{"TouchKeys", testTouchKeys},
+		{"RevocationFeed", testRevocationFeed},
+		{"ResourceServers", testResourceServers},
 		{"EventSummaries", testEventSummaries},
 		{"InsertEvents", testInsertEvents},
 		{"SigningKeys", testSigningKeys},

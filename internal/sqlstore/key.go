@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"time"
 
 	"keyhouse"
 )
@@ -63,11 +64,15 @@ func (t *txn) UpdateKeyDescription(keyID string, description string) error {
 		`UPDATE api_keys SET description = ? WHERE key_id = ?`, description, keyID)
 }
 
-// DeleteKey deletes a key for good.
-// DeleteKey deletes a key. On PostgreSQL it also notifies every instance
-// (delivered when the transaction commits): see WatchChanges.
-func (t *txn) DeleteKey(keyID string) error {
+// DeleteKey deletes a key for good, at at, and appends the deletion to
+// the revocation feed (see appendRevocation). On PostgreSQL it also
+// notifies every instance (delivered when the transaction commits): see
+// WatchChanges.
+func (t *txn) DeleteKey(keyID string, at time.Time) error {
 	if err := t.execOne("delete key", "api key", `DELETE FROM api_keys WHERE key_id = ?`, keyID); err != nil {
+		return err
+	}
+	if err := t.appendRevocation(keyhouse.RevokedAPIKey, keyID, at); err != nil {
 		return err
 	}
 	if t.d != Postgres {

@@ -60,9 +60,9 @@ func (t *txn) RetireSigningKeys(at time.Time) error {
 	return translate("retire signing keys", "signing key", err)
 }
 
-// RevokeSigningKeys deletes every signing key not retired yet and returns
-// their ids.
-func (t *txn) RevokeSigningKeys() ([]string, error) {
+// RevokeSigningKeys deletes every signing key not retired yet, at at,
+// appends each to the revocation feed, and returns their ids.
+func (t *txn) RevokeSigningKeys(at time.Time) ([]string, error) {
 	rows, err := t.query(`DELETE FROM signing_keys WHERE retired_at IS NULL RETURNING kid`)
 	if err != nil {
 		return nil, translate("revoke signing keys", "signing key", err)
@@ -71,7 +71,15 @@ func (t *txn) RevokeSigningKeys() ([]string, error) {
 		var kid string
 		return kid, sc.Scan(&kid)
 	})
-	return kids, translate("revoke signing keys", "signing key", err)
+	if err != nil {
+		return nil, translate("revoke signing keys", "signing key", err)
+	}
+	for _, kid := range kids {
+		if err := t.appendRevocation(keyhouse.RevokedSigningKey, kid, at); err != nil {
+			return nil, err
+		}
+	}
+	return kids, nil
 }
 
 // DeleteSigningKey deletes the signing key kid, if it is still there.
