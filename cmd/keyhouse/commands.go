@@ -46,6 +46,9 @@ func commands() []*command {
 		{"keys import-legacy", "import legacy API keys, one per line", withJSON, (*env).importLegacy},
 		{"signing-keys rotate", "make a new token-signing key; the old one verifies its tokens until they expire, or with --revoke stops at once", withJSON, (*env).rotateSigningKey},
 		{"backup", "write a consistent copy of a live SQLite database to a new file", withJSON, (*env).backup},
+		{"resource-servers create", "make a credential for the product's own services (introspection, revocation feed), shown once", withJSON, (*env).resourceServerCreate},
+		{"resource-servers list", "list the resource servers", withJSON, (*env).resourceServerList},
+		{"resource-servers delete", "delete a resource server's credential (--id ID, or the id first)", withJSON, (*env).resourceServerDelete},
 		{"users unlock", "end the sign-in locks and delays of an account, from every source", withJSON, (*env).unlock},
 		{"version", "print the version, the commit and the Go version", noDB, nil}, // run by run
 		{"help", "print this help, or a command's with keyhouse COMMAND --help", noDB, nil},

@@ -36,7 +36,7 @@ func flagsIn(help string) []string {
 // TestHelp: every way of asking for help prints it on standard output and
 // exits 0, and a command's help lists the flags that apply to it, no others.
 func TestHelp(t *testing.T) {
-	everything := []string{"serve", "migrate", "org create", "org list", "client init", "keys import-legacy", "signing-keys rotate", "users unlock", "version"}
+	everything := []string{"serve", "migrate", "org create", "org list", "client init", "keys import-legacy", "signing-keys rotate", "resource-servers create", "resource-servers list", "resource-servers delete", "users unlock", "version"}
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
 		out, errs, ok, err := runCLI(t, nil, args...)
 		if !ok || errs != "" || !strings.HasPrefix(out, "usage: keyhouse") {
@@ -48,7 +48,7 @@ func TestHelp(t *testing.T) {
 			}
 		}
 	}
-	for _, args := range [][]string{{"org"}, {"org", "--help"}, {"client", "--help"}, {"help", "keys"}, {"signing-keys"}, {"users", "-h"}} {
+	for _, args := range [][]string{{"org"}, {"org", "--help"}, {"client", "--help"}, {"help", "keys"}, {"signing-keys"}, {"resource-servers"}, {"users", "-h"}} {
 		out, errs, ok, err := runCLI(t, nil, args...)
 		if !ok || errs != "" || !strings.HasPrefix(out, "usage: keyhouse "+args[len(args)-1]) && !strings.HasPrefix(out, "usage: keyhouse "+args[0]) {
 			t.Errorf("keyhouse %v: ok=%v err=%v stderr=%q stdout=%q", args, ok, err, errs, out)
@@ -57,15 +57,18 @@ func TestHelp(t *testing.T) {
 
 	db := []string{"db", "secret-file"}
 	want := map[string][]string{
-		"serve":               append([]string{"addr", "base-url", "intake-rate", "log-format", "mail-from", "mfa", "password-hashes", "smtp-url", "trusted-proxies"}, db...),
-		"migrate":             append([]string{"json"}, db...),
-		"org create":          append([]string{"base-url", "json", "mail-from", "name", "owner-email", "smtp-url"}, db...),
-		"org list":            append([]string{"json"}, db...),
-		"client init":         append([]string{"env", "json", "name", "org"}, db...),
-		"keys import-legacy":  append([]string{"client", "env", "file", "json", "org"}, db...),
-		"signing-keys rotate": append([]string{"json", "revoke"}, db...),
-		"users unlock":        append([]string{"email", "json"}, db...),
-		"version":             nil,
+		"serve":                   append([]string{"addr", "base-url", "intake-rate", "log-format", "mail-from", "mfa", "password-hashes", "smtp-url", "trusted-proxies"}, db...),
+		"migrate":                 append([]string{"json"}, db...),
+		"org create":              append([]string{"base-url", "json", "mail-from", "name", "owner-email", "smtp-url"}, db...),
+		"org list":                append([]string{"json"}, db...),
+		"client init":             append([]string{"env", "json", "name", "org"}, db...),
+		"keys import-legacy":      append([]string{"client", "env", "file", "json", "org"}, db...),
+		"signing-keys rotate":     append([]string{"json", "revoke"}, db...),
+		"users unlock":            append([]string{"email", "json"}, db...),
+		"resource-servers create": append([]string{"json", "name"}, db...),
+		"resource-servers list":   append([]string{"json"}, db...),
+		"resource-servers delete": append([]string{"id", "json"}, db...),
+		"version":                 nil,
 	}
 	for name, flags := range want {
 		for _, args := range [][]string{append(strings.Fields(name), "--help"), {"help", name}} {

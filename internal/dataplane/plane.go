@@ -32,6 +32,10 @@ type Store interface {
 	// TouchKeys sets last_used_at for many keys in one transaction; ids of
 	// keys deleted since are ignored.
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
+	// ListRevocations reads at most limit entries of the revocation feed
+	// after the cursor after (every retained entry when after is
+	// negative), oldest first.
+	ListRevocations(ctx context.Context, after int64, limit int) (*keyhouse.RevocationPage, error)
 }
 
 // Watcher is what Store.WatchChanges calls: the changes other instances

@@ -29,7 +29,10 @@ import (
 //   - the management API and the console: the same bounds, but waiting
 //     at most manageWait (people rather wait a moment than retry);
 //   - never gated: /healthz and /readyz (a balancer must see an
-//     overloaded instance alive), and the routes that hash a password,
+//     overloaded instance alive), /v1/revocations (the product's own
+//     services hold it open waiting for news: a turn held for a minute
+//     would starve the others; an unauthenticated flood of it costs a
+//     failed authentication each, limited per source), and the routes that hash a password,
 //     which the service admits itself by turns among sources
 //     (service/hashturn.go), a fairness a gate in front would undo.
 //
@@ -128,7 +131,7 @@ func (a *admission) gateOf(r *http.Request) (*gate, bool) {
 		return a.intake, false
 	case strings.HasPrefix(p, "/.well-known/"):
 		return a.data, false
-	case p == "/healthz", p == "/readyz":
+	case p == "/healthz", p == "/readyz", p == "/v1/revocations":
 		return nil, false
 	case r.Method == http.MethodPost && hashesPassword[p]:
 		return nil, false

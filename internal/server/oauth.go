@@ -18,6 +18,7 @@ type oauthError struct {
 	Code        string `json:"error"`
 	Description string `json:"error_description"`
 	cause       error  // logged, never shown
+	bearer      bool   // a 401 asks for a bearer credential, not Basic
 }
 
 // Error implements the error interface.
@@ -32,9 +33,15 @@ func badRequest(code, desc string) *oauthError {
 
 var errInvalidClient = &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: "client authentication failed"}
 
+// errInvalidResourceServer is errInvalidClient for a bearer credential.
+var errInvalidResourceServer = &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Description: "client authentication failed", bearer: true}
+
 // writeOAuthError writes e with the headers RFC 6749 asks for.
 func writeOAuthError(w http.ResponseWriter, e *oauthError) {
-	if e.status == http.StatusUnauthorized {
+	switch {
+	case e.status == http.StatusUnauthorized && e.bearer:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhouse"`)
+	case e.status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="keyhouse"`)
 	}
 	w.Header().Set("Pragma", "no-cache")
@@ -92,17 +99,24 @@ func (s *Server) clientKey(r *http.Request) (*keyhouse.APIKey, error) {
 	default:
 		return nil, errInvalidClient
 	}
-	switch keyhouse.ErrorCode(err) {
-	case "":
-		return k, nil
-	case keyhouse.ECREDENTIALS:
-		return nil, errInvalidClient
-	case keyhouse.ETHROTTLED: // too many failures from this source: Retry-After from err
-		return nil, &oauthError{status: http.StatusTooManyRequests, Code: "invalid_client", Description: keyhouse.ErrorMessage(err), cause: err}
-	case keyhouse.EUNAVAILABLE:
-		return nil, &oauthError{status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "the store is unavailable; retry", cause: err}
+	if err != nil {
+		return nil, clientAuthError(err, errInvalidClient)
 	}
-	return nil, &oauthError{status: http.StatusInternalServerError, Code: "server_error", Description: "internal error", cause: err}
+	return k, nil
+}
+
+// clientAuthError is the RFC 6749 answer for a failed client
+// authentication: invalid the answer for wrong credentials.
+func clientAuthError(err error, invalid *oauthError) error {
+	switch keyhouse.ErrorCode(err) {
+	case keyhouse.ECREDENTIALS, keyhouse.EUNAUTHORIZED:
+		return invalid
+	case keyhouse.ETHROTTLED: // too many failures from this source: Retry-After from err
+		return &oauthError{status: http.StatusTooManyRequests, Code: "invalid_client", Description: keyhouse.ErrorMessage(err), cause: err}
+	case keyhouse.EUNAVAILABLE:
+		return &oauthError{status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "the store is unavailable; retry", cause: err}
+	}
+	return &oauthError{status: http.StatusInternalServerError, Code: "server_error", Description: "internal error", cause: err}
 }
 
 // handleToken is the OAuth 2.0 client-credentials token endpoint.
@@ -157,17 +171,17 @@ func tokenJSON(t *service.IssuedToken) []byte {
 }
 
 // handleIntrospect is RFC 7662 token introspection, for callers with an
-// API key; it answers only for tokens of the key's organization and
-// environment.
+// API key, which learn only of tokens of the key's organization and
+// environment, and for resource servers ("Authorization: Bearer
+// <credential>"), which learn of every token.
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	caller, err := s.clientKey(r)
+	g, err := s.introspect(r)
 	if err != nil {
 		return err
 	}
-	g := s.Service.Introspect(r.Context(), caller, r.PostForm.Get("token"))
 	if g == nil {
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
 		return nil
@@ -180,6 +194,24 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 		"org": c.OrgID, "env": c.Env, "api_key_id": c.APIKeyID,
 	})
 	return nil
+}
+
+// introspect authenticates the caller and returns the grant of the
+// request's token that it may learn of, or nil.
+func (s *Server) introspect(r *http.Request) (*service.Grant, error) {
+	raw := r.PostForm.Get("token")
+	if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Bearer") {
+		rs, err := s.resourceServer(r)
+		if err != nil {
+			return nil, clientAuthError(err, errInvalidResourceServer)
+		}
+		return s.Service.IntrospectAny(r.Context(), rs, raw), nil
+	}
+	caller, err := s.clientKey(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.Service.Introspect(r.Context(), caller, raw), nil
 }
 
 // handleJWKS serves the public keys that verify access tokens.

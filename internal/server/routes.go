@@ -18,6 +18,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /.well-known/jwks.json", h(s.handleJWKS))
 	mux.Handle("GET /.well-known/oauth-authorization-server", h(s.handleMetadata))
 	mux.Handle("POST /v1/events", h(s.handleEvents))
+	mux.Handle("GET /v1/revocations", h(s.handleRevocations)) // resource servers only
 
 	mux.Handle("POST /api/v1/setup", h(s.handleSetup))
 	mux.Handle("POST /api/v1/activations", h(s.handleActivate))

@@ -43,11 +43,16 @@ type Server struct {
 	ui        *ui        // the console's parsed templates and static files
 	admission *admission // the gates of admission control (admission.go)
 	handler   http.Handler
+	// draining ends when Serve starts to shut down: the requests that
+	// wait for news (the revocation feed) answer then.
+	draining context.Context
+	drain    context.CancelFunc
 }
 
 // New returns a Server for svc.
 func New(svc *service.Service, logger *slog.Logger, secureCookies bool) *Server {
 	s := &Server{Service: svc, Logger: logger, SecureCookies: secureCookies}
+	s.draining, s.drain = context.WithCancel(context.Background())
 	s.ui = mustNewUI() // fails fast on a broken template
 	s.handler = s.routes()
 	return s
@@ -56,6 +61,13 @@ func New(svc *service.Service, logger *slog.Logger, secureCookies bool) *Server 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
+}
+
+// untilDrain returns ctx, also cancelled when the server starts to drain.
+func (s *Server) untilDrain(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.draining, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // DefaultDrainGrace is how long Serve lets requests in flight finish once
@@ -74,6 +86,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	s.drain() // waiting requests answer now
 	grace := cmp.Or(s.DrainGrace, DefaultDrainGrace)
 	s.Logger.Info("stopping: no new connections; finishing the requests in flight", "grace", grace)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)

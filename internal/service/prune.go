@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"keyhouse"
+	"keyhouse/internal/dataplane"
 )
 
 // pruneEvery is how often Run forgets what sign-ins left behind.
@@ -19,8 +20,9 @@ const auditUnknownKeep = 10_000
 
 // Prune forgets throttle records idle for longer than their policy
 // remembers them (and no longer locked), used sign-in states past their
-// expiry, and deployment-wide failed sign-ins beyond the newest
-// auditUnknownKeep, and deletes the signing keys that verify nothing any
+// expiry, deployment-wide failed sign-ins beyond the newest
+// auditUnknownKeep, the revocation feed's entries older than
+// dataplane.FeedRetention, and deletes the signing keys that verify nothing any
 // more (by reloading the ring, which does). Run calls it every minute;
 // every instance may.
 func (s *Service) Prune(ctx context.Context) error {
@@ -37,6 +39,9 @@ func (s *Service) Prune(ctx context.Context) error {
 		}
 		if err := tx.PruneAudit(keyhouse.ActionSigninFailed, auditUnknownKeep); err != nil {
 			return fmt.Errorf("prune audit: %w", err)
+		}
+		if err := tx.PruneRevocations(now.Add(-dataplane.FeedRetention)); err != nil {
+			return fmt.Errorf("prune revocation feed: %w", err)
 		}
 		return nil
 	})

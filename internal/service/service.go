@@ -60,8 +60,10 @@ type Service struct {
 	store  Store
 	cfg    Config
 	hasher *apikey.Hasher
-	totp   *seal.Box
-	dummy  string // a password hash to verify against for unknown e-mails
+	// rsHasher hashes resource-server credentials, with a key of its own.
+	rsHasher *apikey.Hasher
+	totp     *seal.Box
+	dummy    string // a password hash to verify against for unknown e-mails
 
 	// plane is the hot path's machinery: key index, token cache,
 	// last-used times, listening, the revocation feed's followers.
@@ -107,10 +109,11 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
 	s := &Service{
-		store:  store,
-		cfg:    cfg,
-		hasher: apikey.NewHasher(seal.Derive(secret, "api-key")),
-		dummy:  dummy,
+		store:    store,
+		cfg:      cfg,
+		hasher:   apikey.NewHasher(seal.Derive(secret, "api-key")),
+		rsHasher: apikey.NewHasher(seal.Derive(secret, "resource-server")),
+		dummy:    dummy,
 		plane: dataplane.New(store, dataplane.Config{
 			Now: cfg.Now, Logger: cfg.Logger, Metrics: cfg.Metrics,
 			ReloadKeys: cfg.ReloadKeys, StaleKeys: cfg.StaleKeys,

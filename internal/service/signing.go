@@ -67,10 +67,9 @@ func (s *Service) RotateSigningKey(ctx context.Context, revoke bool) (*Rotation,
 	if err != nil {
 		return nil, err
 	}
-	for range r.Revoked {
-		s.cfg.Metrics.Revoked("signing_key")
-	}
-	return &r, s.reloadRing(ctx)
+	err = s.reloadRing(ctx)
+	s.plane.RevokedSigningKeys(len(r.Revoked))
+	return &r, err
 }
 
 // retireOrRevoke retires the current signing key, or with revoke deletes

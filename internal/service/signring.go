@@ -68,6 +68,7 @@ func (s *Service) pollSigningKeys(ctx context.Context) error {
 	if stamp(stored) == s.signer.loaded {
 		return nil
 	}
+	s.plane.Changed() // perhaps a revocation by the command line
 	return s.loadRing(ctx, stored)
 }
 

@@ -31,15 +31,13 @@ type Store interface {
 	InsertEvents(ctx context.Context, events []*keyhouse.Event) error
 	// ListSigningKeys returns every token-signing key, oldest first.
 	ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, error)
-	// WatchChanges, TouchKeys and the key look-ups above are the data
-	// plane's (see dataplane.Store).
+	// WatchChanges, TouchKeys, ListRevocations and the key look-ups
+	// above are the data plane's (see dataplane.Store).
 	WatchChanges(ctx context.Context, w dataplane.Watcher)
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
 	// FindResourceServer returns the resource server with id, outside
 	// any transaction: the authentication of a resource server.
 	FindResourceServer(ctx context.Context, id string) (*keyhouse.ResourceServer, error)
-	// ListRevocations reads the revocation feed after a cursor (see
-	// dataplane.Store).
 	ListRevocations(ctx context.Context, after int64, limit int) (*keyhouse.RevocationPage, error)
 	// Ready answers EUNAVAILABLE, saying why, when the store cannot serve
 	// now: it does not answer, cannot be written, or lacks migrations.
