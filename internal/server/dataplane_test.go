@@ -39,11 +39,21 @@ func newDataFixture(t testing.TB) *dataFixture {
 // post sends a request with headers and returns status, headers and body.
 func (f *fixture) post(t testing.TB, path, contentType, body string, header map[string]string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest("POST", f.srv.URL+path, strings.NewReader(body))
+	return sendHTTP(t, "POST", f.srv.URL+path, contentType, body, header)
+}
+
+// sendHTTP sends a request to url with headers (and a body of
+// contentType, when that is not empty), and returns status, headers and
+// body.
+func sendHTTP(t testing.TB, method, url, contentType, body string, header map[string]string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", contentType)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}

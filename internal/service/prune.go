@@ -53,16 +53,5 @@ func (s *Service) Prune(ctx context.Context) error {
 
 // pruneLoop runs Prune every pruneEvery until ctx ends.
 func (s *Service) pruneLoop(ctx context.Context) {
-	t := time.NewTicker(pruneEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.Prune(ctx); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Warn("prune sign-in records", "err", err)
-			}
-		}
-	}
+	s.every(ctx, pruneEvery, "prune sign-in records", s.Prune)
 }

@@ -165,15 +165,20 @@ func (s *Service) ringChanged(ctx context.Context) {
 
 // pollLoop polls the signing keys every SigningKeyPoll.
 func (s *Service) pollLoop(ctx context.Context) {
-	t := time.NewTicker(SigningKeyPoll)
+	s.every(ctx, SigningKeyPoll, "poll signing keys", s.pollSigningKeys)
+}
+
+// every runs fn every d until ctx ends, logging its failures as what.
+func (s *Service) every(ctx context.Context, d time.Duration, what string, fn func(context.Context) error) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.pollSigningKeys(ctx); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Warn("poll signing keys", "err", err)
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn(what, "err", err)
 			}
 		}
 	}
