@@ -55,14 +55,14 @@ func New(tb testing.TB, options ...func(*service.Config)) *Env {
 
 // NewOn returns an Env on the database at dsn, already made for the test
 // (see PostgresDSN), so that other services can share it.
-func NewOn(tb testing.TB, dsn string) *Env {
+func NewOn(tb testing.TB, dsn string, options ...func(*service.Config)) *Env {
 	tb.Helper()
 	store, err := sqlstore.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	return newEnv(tb, store)
+	return newEnv(tb, store, options...)
 }
 
 func newEnv(tb testing.TB, store *sqlstore.Store, options ...func(*service.Config)) *Env {

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"time"
 
@@ -18,6 +19,41 @@ var es256 = []jose.SignatureAlgorithm{jose.ES256}
 // aud is Audience, exp, nbf and iat hold at now (with Leeway), and every
 // claim is present. Errors are the sentinels of this package.
 func (r *Ring) Verify(token string, now time.Time) (Claims, error) {
+	var k *ringKey
+	c, err := verifyWith(token, now, func(kid string) (*ecdsa.PublicKey, error) {
+		k = r.load().byID[kid]
+		switch {
+		case k == nil:
+			return nil, ErrUnknownKey
+		case !k.Published(now):
+			return nil, ErrRetiredKey
+		}
+		return &k.Private.PublicKey, nil
+	})
+	if err != nil {
+		return Claims{}, err
+	}
+	if k.Retired() && c.IssuedAt.After(k.RetiredAt) {
+		return Claims{}, ErrRetiredKey
+	}
+	return c, nil
+}
+
+// VerifyPublic checks token as Verify does, with the public keys of a
+// published JWKS instead of a ring: key returns the key of a kid (or
+// ErrUnknownKey). The JWKS carries no retirement times, so the one rule of
+// Verify it cannot apply is "iat not after the key's retirement"; a key
+// revoked at once (signing-keys rotate --revoke) leaves the JWKS and the
+// revocation feed names it.
+func VerifyPublic(token string, now time.Time, key func(kid string) (*ecdsa.PublicKey, error)) (Claims, error) {
+	return verifyWith(token, now, key)
+}
+
+// verifyWith parses token with go-jose (ES256 only), checks its signature
+// with the key that key gives for its kid, and applies the rules of SPEC
+// §3 but the ring's: exp - iat at most Lifetime, aud, exp, nbf and iat at
+// now (with Leeway), every claim present.
+func verifyWith(token string, now time.Time, key func(kid string) (*ecdsa.PublicKey, error)) (Claims, error) {
 	if len(token) > MaxLength {
 		return Claims{}, ErrMalformed
 	}
@@ -26,17 +62,15 @@ func (r *Ring) Verify(token string, now time.Time) (Claims, error) {
 		return Claims{}, ErrMalformed
 	}
 	kid := parsed.Headers[0].KeyID
-	k := r.load().byID[kid]
-	switch {
-	case kid == "":
+	if kid == "" {
 		return Claims{}, ErrMalformed
-	case k == nil:
-		return Claims{}, ErrUnknownKey
-	case !k.Published(now):
-		return Claims{}, ErrRetiredKey
+	}
+	pub, err := key(kid)
+	if err != nil {
+		return Claims{}, err
 	}
 	var w wireClaims
-	if err := parsed.Claims(&k.Private.PublicKey, &w); errors.Is(err, jose.ErrCryptoFailure) {
+	if err := parsed.Claims(pub, &w); errors.Is(err, jose.ErrCryptoFailure) {
 		return Claims{}, ErrSignature
 	} else if err != nil {
 		return Claims{}, ErrMalformed
@@ -46,22 +80,10 @@ func (r *Ring) Verify(token string, now time.Time) (Claims, error) {
 		return Claims{}, err
 	}
 	c.KeyID = kid
-	if err := k.allows(&c); err != nil {
-		return Claims{}, err
+	if c.Expiry.Sub(c.IssuedAt) > Lifetime {
+		return Claims{}, ErrLifetime
 	}
 	return c, c.validate(now)
-}
-
-// allows checks the claims that bind a token to its signing key: a
-// lifetime of at most Lifetime, and an iat not after the key's retirement.
-func (k *ringKey) allows(c *Claims) error {
-	if c.Expiry.Sub(c.IssuedAt) > Lifetime {
-		return ErrLifetime
-	}
-	if k.Retired() && c.IssuedAt.After(k.RetiredAt) {
-		return ErrRetiredKey
-	}
-	return nil
 }
 
 // Verifies reports whether a token that Verify accepted, signed by the
