@@ -191,4 +191,3 @@ func testVerify(t *testing.T, h *house) {
 	took := waitStatus(t, p, after, 503)
 	t.Logf("keyhouse gone: every token refused after %v (MaxStaleness 2 s)", took.Round(time.Millisecond))
 }
-
