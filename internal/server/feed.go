@@ -111,7 +111,7 @@ func (s *Server) handleRevocations(w http.ResponseWriter, r *http.Request) error
 	ctx, cancel := s.untilDrain(r.Context())
 	defer cancel()
 	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-		return s.streamRevocations(ctx, w, rs, q.after)
+		return s.streamRevocations(ctx, w, r, rs, q.after)
 	}
 	holdOpen(w, q.wait)
 	page, err := s.Service.Revocations(ctx, rs, q.after, q.wait)
@@ -140,8 +140,11 @@ const sseKeepAlive = 15 * time.Second
 // event with what follows the cursor (perhaps nothing: it carries the
 // current cursor), then an event for each news, each with its cursor as
 // the event id (a reconnecting client sends it back as Last-Event-ID).
-// An expired cursor is refused before the stream starts.
-func (s *Server) streamRevocations(ctx context.Context, w http.ResponseWriter, rs *keyhouse.ResourceServer, after int64) error {
+// An expired cursor is refused before the stream starts. The credential
+// is checked again after each wait, before anything is written, so a
+// deleted one ends its streams within sseKeepAlive and learns nothing
+// more.
+func (s *Server) streamRevocations(ctx context.Context, w http.ResponseWriter, r *http.Request, rs *keyhouse.ResourceServer, after int64) error {
 	page, err := s.Service.Revocations(ctx, rs, after, 0)
 	if err != nil {
 		return err
@@ -169,6 +172,9 @@ func (s *Server) streamRevocations(ctx context.Context, w http.ResponseWriter, r
 		if page, err = s.Service.Revocations(ctx, rs, after, sseKeepAlive); err != nil {
 			s.Logger.Warn("revocation stream ended", "err", err)
 			return nil
+		}
+		if rs, err = s.resourceServer(r); err != nil {
+			return nil // deleted meanwhile: the stream ends, unanswered
 		}
 		if len(page.Entries) == 0 {
 			page = nil

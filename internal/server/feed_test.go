@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -449,5 +450,25 @@ func TestRevocationLongPollOutlastsTimeouts(t *testing.T) {
 	f.deleteKey(t, id)
 	if _, data := sseEvent(t, stream); !data.revoked(id) {
 		t.Errorf("stream after the timeouts: %+v", data)
+	}
+}
+
+// TestRevocationEventsEndWithTheCredential: deleting a resource server
+// ends its open event streams before they carry anything more.
+func TestRevocationEventsEndWithTheCredential(t *testing.T) {
+	f := newFeedFixture(t)
+	stream := openStream(t, f.srv.URL, f.credential, "", false)
+	sseEvent(t, stream)
+	rss, err := f.e.Svc.ListResourceServers(keyhousetest.Operator(""))
+	if err != nil || len(rss) != 1 {
+		t.Fatalf("resource servers: %v, %v", rss, err)
+	}
+	if err := f.e.Svc.DeleteResourceServer(keyhousetest.Operator(""), rss[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	f.deleteKey(t, f.newKeyID(t)) // news: the stream wakes
+	rest, err := io.ReadAll(stream)
+	if err != nil || strings.Contains(string(rest), "api_key_id") {
+		t.Errorf("after the credential's deletion the stream carried %q (%v)", rest, err)
 	}
 }
