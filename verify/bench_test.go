@@ -18,13 +18,13 @@ import (
 // token verified before (the steady state of a product service), to a
 // handler that does nothing; allocations are the middleware's.
 func BenchmarkMiddlewareCached(b *testing.B) {
-	h := newHouseB(b)
-	v, err := verify.New(b.Context(), verify.Config{Issuer: h.srv.URL, Credential: h.credential, Now: h.a.Clock.Now, Logger: slog.New(slog.DiscardHandler)})
+	h := keyhousetest.NewHouse(b, "")
+	v, err := verify.New(b.Context(), verify.Config{Issuer: h.Srv.URL, Credential: h.Credential, Now: h.A.Clock.Now, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer v.Close()
-	_, access := h.tokenB(b)
+	_, access := h.Token(b)
 	handler := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	req := httptest.NewRequest("GET", "/v1/orders", nil)
 	req.Header.Set("Authorization", "Bearer "+access)
@@ -45,10 +45,10 @@ func BenchmarkMiddlewareCached(b *testing.B) {
 // following instance B; two instances on one PostgreSQL database
 // (KEYHOUSE_TEST_POSTGRES; skipped without). Run with -benchtime=200x.
 func BenchmarkVerifyPropagation(b *testing.B) {
-	h := newHouseOn(b, keyhousetest.PostgresDSN(b))
-	srvA := httptest.NewServer(server.New(h.a.Svc, slog.New(slog.DiscardHandler), false))
+	h := keyhousetest.NewHouse(b, keyhousetest.PostgresDSN(b))
+	srvA := httptest.NewServer(server.New(h.A.Svc, slog.New(slog.DiscardHandler), false))
 	defer srvA.Close()
-	v, err := verify.New(b.Context(), verify.Config{Issuer: h.srv.URL, Credential: h.credential, Now: h.a.Clock.Now, Logger: slog.New(slog.DiscardHandler)})
+	v, err := verify.New(b.Context(), verify.Config{Issuer: h.Srv.URL, Credential: h.Credential, Now: h.A.Clock.Now, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,14 +64,14 @@ func BenchmarkVerifyPropagation(b *testing.B) {
 	var took []time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		keyID, access := h.tokenB(b)
+		keyID, access := h.Token(b)
 		if status(access) != 200 {
 			b.Fatal("a live token refused")
 		}
 		b.StartTimer()
-		req, _ := http.NewRequest("DELETE", srvA.URL+"/api/v1/environments/sandbox/clients/"+h.clientID+"/keys/"+keyID,
-			strings.NewReader(`{"confirm_client_id":"`+h.clientID+`"}`))
-		req.Header.Set("Authorization", "Bearer "+h.owner.Token)
+		req, _ := http.NewRequest("DELETE", srvA.URL+"/api/v1/environments/sandbox/clients/"+h.ClientID+"/keys/"+keyID,
+			strings.NewReader(`{"confirm_client_id":"`+h.ClientID+`"}`))
+		req.Header.Set("Authorization", "Bearer "+h.Owner.Token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != 204 {
