@@ -1,6 +1,7 @@
 package apikey
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -27,4 +28,27 @@ func TestResourceServerCredential(t *testing.T) {
 			t.Errorf("ParseResourceServer(%q) = %v, want ErrMalformed", b, err)
 		}
 	}
+}
+
+// resourceServerForm is the credential's form, written out as the fuzz
+// oracle.
+var resourceServerForm = regexp.MustCompile(`^khrs_([0-9A-Za-z]{20})_[0-9A-Za-z]{43}$`)
+
+// FuzzParseResourceServer: ParseResourceServer never panics, accepts
+// exactly the credential's form, and names the id of its 20 characters.
+func FuzzParseResourceServer(f *testing.F) {
+	_, cred := GenerateResourceServer()
+	for _, s := range []string{cred, "", "khrs_", cred[:30], cred + "=", "khk_" + cred[5:]} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseResourceServer(s)
+		m := resourceServerForm.FindStringSubmatch(s)
+		switch {
+		case m == nil && err == nil:
+			t.Fatalf("accepted %q", s)
+		case m != nil && (err != nil || id != ResourceServerIDPrefix+m[1]):
+			t.Fatalf("ParseResourceServer(%q) = %q, %v", s, id, err)
+		}
+	})
 }
