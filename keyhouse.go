@@ -6,6 +6,7 @@ package keyhouse
 
 import (
 	"crypto/rand"
+	"net/netip"
 	"time"
 )
 
@@ -46,6 +47,8 @@ type Organization struct {
 	Name      string    `json:"name"`
 	State     OrgState  `json:"state"`
 	CreatedAt time.Time `json:"created_at"`
+	// MaxKeyLifetimeDays caps the expiry of new keys; nil for none.
+	MaxKeyLifetimeDays *int `json:"max_key_lifetime_days"`
 }
 
 // UserStatus is the life-cycle state of a user.
@@ -126,6 +129,17 @@ type APIKey struct {
 	CreatedAt   time.Time   `json:"created_at"`
 	CreatedBy   string      `json:"created_by"`
 	LastUsedAt  *time.Time  `json:"last_used_at"`
+	// ExpiresAt is when the key stops working; nil for never.
+	ExpiresAt *time.Time `json:"expires_at"`
+	// AllowedCIDRs are the client addresses the key works from; empty
+	// for anywhere.
+	AllowedCIDRs []netip.Prefix `json:"allowed_cidrs"`
+	// ReplacedBy is the key that a roll made in this key's place.
+	ReplacedBy *string `json:"replaced_by"`
+	// Expired is set in listings: whether the key had expired then.
+	Expired bool `json:"expired"`
+	// RemindedDays is the last expiry reminder sent (7, then 1); 0 none.
+	RemindedDays int `json:"-"`
 }
 
 // EventSummary counts the events received for one client.
@@ -203,6 +217,9 @@ const (
 	ActionKeyUpdated         = "api_key.updated"
 	ActionKeyDeleted         = "api_key.deleted"
 	ActionKeyImported        = "api_key.imported"
+	ActionKeyRolled          = "api_key.rolled"
+	ActionKeyRefusedAddress  = "api_key.refused_address"
+	ActionOrgUpdated         = "organization.updated"
 	ActionSigningKeyRotated  = "signing_key.rotated"
 	ActionSigningKeyRevoked  = "signing_key.revoked"
 	ActionOrgCreated         = "organization.created"

@@ -41,43 +41,15 @@ func (in *instance) send(t *testing.T, path, contentType, body string, header ma
 // both stores every event once, and `signing-keys rotate --revoke` ends the
 // old key's tokens on both within a second.
 func TestSeveralInstances(t *testing.T) {
-	app := "kh_" + strings.ToLower(keyhouse.RandomBase62(10)) // names this test's connections
-	dsn := keyhousetest.PostgresDSN(t) + "&application_name=" + app
-	secret := filepath.Join(t.TempDir(), "keyhouse.secret")
-	if _, _, err := seal.LoadKeyFile(secret, true); err != nil {
-		t.Fatal(err)
-	}
-	var a, b *instance
-	var errA, errB error
-	var wg sync.WaitGroup // start together: migrations must not race
-	wg.Go(func() { a, errA = tryServe(t, "--db", dsn, "--secret-file", secret) })
-	wg.Go(func() { b, errB = tryServe(t, "--db", dsn, "--secret-file", secret) })
-	wg.Wait()
-	if errA != nil || errB != nil {
-		t.Fatal(errA, errB)
-	}
-
-	// Setup on A, activation on B, sign in on A, the session on B.
-	m := regexp.MustCompile(`setup_url="?\S+token=(khl_[A-Za-z0-9]+)`).FindStringSubmatch(a.log.String() + b.log.String())
-	if m == nil {
-		t.Fatalf("no setup link in the logs")
-	}
-	var created struct{ OrganizationID, ActivationURL string }
-	a.call(t, "", "POST", "/api/v1/setup", map[string]string{"token": m[1], "organization_name": "Acme", "owner_email": "owner@acme.example"}, 201, &jsonCase{&created})
-	act := strings.SplitN(created.ActivationURL, "token=", 2)[1]
-	var enr struct{ TOTPSecret string }
-	b.call(t, "", "POST", "/api/v1/activations", map[string]string{"token": act, "password": "Correct-Horse-9battery"}, 200, &jsonCase{&enr})
-	b.call(t, "", "POST", "/api/v1/activations/confirm", map[string]string{"token": act, "otp": code(t, enr.TOTPSecret, 0)}, 200, nil)
-	var sess struct{ Token string }
-	a.call(t, "", "POST", "/api/v1/sessions", map[string]string{"email": "owner@acme.example", "password": "Correct-Horse-9battery", "otp": code(t, enr.TOTPSecret, 1)}, 201, &sess)
-	b.call(t, sess.Token, "GET", "/api/v1/me", nil, 200, nil)
+	p := startPair(t)
+	a, b, dsn, secret, app, sess := p.a, p.b, p.dsn, p.secret, p.app, p.sess
 
 	// A client on B, a key on A, a token for it on B, intake on both.
 	var client struct{ ClientID string }
-	b.call(t, sess.Token, "POST", "/api/v1/environments/sandbox/clients", map[string]string{"name": "Shop"}, 201, &jsonCase{&client})
+	b.call(t, sess, "POST", "/api/v1/environments/sandbox/clients", map[string]string{"name": "Shop"}, 201, &jsonCase{&client})
 	keys := "/api/v1/environments/sandbox/clients/" + client.ClientID + "/keys"
 	var gen struct{ KeyID, APIKey string }
-	a.call(t, sess.Token, "POST", keys, map[string]string{}, 201, &jsonCase{&gen})
+	a.call(t, sess, "POST", keys, map[string]string{}, 201, &jsonCase{&gen})
 	basic := map[string]string{"Authorization": "Basic " + gen.APIKey}
 	status, body := b.send(t, "/as/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", basic)
 	if status != 200 {
@@ -99,7 +71,7 @@ func TestSeveralInstances(t *testing.T) {
 
 	// Delete on B; A refuses the token it has verified and cached before,
 	// and the key, within a second.
-	b.call(t, sess.Token, "DELETE", keys+"/"+gen.KeyID, map[string]string{"confirm_client_id": client.ClientID}, 204, nil)
+	b.call(t, sess, "DELETE", keys+"/"+gen.KeyID, map[string]string{"confirm_client_id": client.ClientID}, 204, nil)
 	accepted += waitRefused(t, a, bearer)
 	if status, _ := a.send(t, "/as/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", basic); status != 401 {
 		t.Errorf("A gives the deleted key a token: %d", status)
@@ -110,7 +82,7 @@ func TestSeveralInstances(t *testing.T) {
 	// Drop both instances' listening connections, then delete a key that
 	// A holds in memory: A reconnects, reloads, and refuses it within 1 s.
 	var gen2 struct{ KeyID, APIKey string }
-	a.call(t, sess.Token, "POST", keys, map[string]string{}, 201, &jsonCase{&gen2})
+	a.call(t, sess, "POST", keys, map[string]string{}, 201, &jsonCase{&gen2})
 	_, body = b.send(t, "/as/token", "application/x-www-form-urlencoded", "grant_type=client_credentials", map[string]string{"Authorization": "Basic " + gen2.APIKey})
 	bearer2 := map[string]string{"Authorization": "Bearer " + regexp.MustCompile(`"access_token":"([^"]+)"`).FindStringSubmatch(body)[1]}
 	if status, _ := a.send(t, "/v1/events", "application/json", `{}`, bearer2); status != 202 {
@@ -119,11 +91,11 @@ func TestSeveralInstances(t *testing.T) {
 	if n := terminateListeners(t, dsn, app); n != 2 {
 		t.Fatalf("terminated %d listening connections, want 2", n)
 	}
-	b.call(t, sess.Token, "DELETE", keys+"/"+gen2.KeyID, map[string]string{"confirm_client_id": client.ClientID}, 204, nil)
+	b.call(t, sess, "DELETE", keys+"/"+gen2.KeyID, map[string]string{"confirm_client_id": client.ClientID}, 204, nil)
 	waitRefused(t, a, bearer2)
 
 	var gen3 struct{ KeyID, APIKey string }
-	a.call(t, sess.Token, "POST", keys, map[string]string{}, 201, &jsonCase{&gen3})
+	a.call(t, sess, "POST", keys, map[string]string{}, 201, &jsonCase{&gen3})
 	revokeAcross(t, []string{"--db", dsn, "--secret-file", secret}, gen3.APIKey, a, b)
 
 	for _, in := range []*instance{a, b} {
@@ -131,6 +103,48 @@ func TestSeveralInstances(t *testing.T) {
 			t.Errorf("shutdown: %v", err)
 		}
 	}
+}
+
+// pair is two `keyhouse serve` on one PostgreSQL database, and the
+// session of the Owner of the organization set up through them.
+type pair struct {
+	a, b                   *instance
+	dsn, secret, app, sess string
+}
+
+// startPair starts two instances together (migrations must not race),
+// sets up on A, activates on B, signs in on A and checks the session on B.
+func startPair(t *testing.T) *pair {
+	p := &pair{app: "kh_" + strings.ToLower(keyhouse.RandomBase62(10))} // names this test's connections
+	p.dsn = keyhousetest.PostgresDSN(t) + "&application_name=" + p.app
+	p.secret = filepath.Join(t.TempDir(), "keyhouse.secret")
+	if _, _, err := seal.LoadKeyFile(p.secret, true); err != nil {
+		t.Fatal(err)
+	}
+	var errA, errB error
+	var wg sync.WaitGroup
+	wg.Go(func() { p.a, errA = tryServe(t, "--db", p.dsn, "--secret-file", p.secret) })
+	wg.Go(func() { p.b, errB = tryServe(t, "--db", p.dsn, "--secret-file", p.secret) })
+	wg.Wait()
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	a, b := p.a, p.b
+	m := regexp.MustCompile(`setup_url="?\S+token=(khl_[A-Za-z0-9]+)`).FindStringSubmatch(a.log.String() + b.log.String())
+	if m == nil {
+		t.Fatalf("no setup link in the logs")
+	}
+	var created struct{ OrganizationID, ActivationURL string }
+	a.call(t, "", "POST", "/api/v1/setup", map[string]string{"token": m[1], "organization_name": "Acme", "owner_email": "owner@acme.example"}, 201, &jsonCase{&created})
+	act := strings.SplitN(created.ActivationURL, "token=", 2)[1]
+	var enr struct{ TOTPSecret string }
+	b.call(t, "", "POST", "/api/v1/activations", map[string]string{"token": act, "password": "Correct-Horse-9battery"}, 200, &jsonCase{&enr})
+	b.call(t, "", "POST", "/api/v1/activations/confirm", map[string]string{"token": act, "otp": code(t, enr.TOTPSecret, 0)}, 200, nil)
+	var sess struct{ Token string }
+	a.call(t, "", "POST", "/api/v1/sessions", map[string]string{"email": "owner@acme.example", "password": "Correct-Horse-9battery", "otp": code(t, enr.TOTPSecret, 1)}, 201, &sess)
+	b.call(t, sess.Token, "GET", "/api/v1/me", nil, 200, nil)
+	p.sess = sess.Token
+	return p
 }
 
 // waitRefused posts events with bearer to in until it answers 401, and

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -26,6 +27,9 @@ type keyIndex struct {
 	byHash   map[[32]byte]keyRef // legacy keys, by secret hash
 	clients  []clientInfo        // entry.client indexes this
 	clientOf map[string]uint32   // client ID → index in clients
+	// cidrs holds the allowed addresses of the few keys bound to some
+	// (entry.bound), apart, so that entries stay free of pointers.
+	cidrs map[keyRef][]netip.Prefix
 	// gone holds the keys deleted lately, so that a reload that read the
 	// database before a deletion does not bring a key back.
 	gone map[string]time.Time
@@ -34,11 +38,15 @@ type keyIndex struct {
 // keyRef is a key id without its "khk_" prefix.
 type keyRef [apikey.KeyIDLen - len(apikey.KeyIDPrefix)]byte
 
-// entry is what the index keeps of one key.
+// entry is what the index keeps of one key. expires is the expiry in
+// Unix microseconds, 0 for never: every instance stops the key at that
+// moment by its own clock, with no notice needed then.
 type entry struct {
-	hash   [32]byte
-	client uint32
-	legacy bool
+	hash    [32]byte
+	expires int64
+	client  uint32
+	legacy  bool
+	bound   bool // allowed addresses in keyIndex.cidrs
 }
 
 // clientInfo is what the keys of one client share.
@@ -54,7 +62,7 @@ const goneFor = 10 * time.Minute
 func newKeyIndex() *keyIndex {
 	return &keyIndex{
 		byID: map[keyRef]entry{}, byHash: map[[32]byte]keyRef{},
-		clientOf: map[string]uint32{}, gone: map[string]time.Time{},
+		clientOf: map[string]uint32{}, gone: map[string]time.Time{}, cidrs: map[keyRef][]netip.Prefix{},
 	}
 }
 
@@ -81,7 +89,7 @@ func (x *keyIndex) get(id string) *keyhouse.APIKey {
 	if !ok {
 		return nil
 	}
-	return x.key(id, e)
+	return x.key(id, r, e)
 }
 
 // getLegacy returns the legacy key with the given secret hash, or nil.
@@ -95,16 +103,25 @@ func (x *keyIndex) getLegacy(hash []byte) *keyhouse.APIKey {
 	if !ok {
 		return nil
 	}
-	return x.key(apikey.KeyIDPrefix+string(r[:]), x.byID[r])
+	return x.key(apikey.KeyIDPrefix+string(r[:]), r, x.byID[r])
 }
 
-// key rebuilds the fields of a key that authentication and tokens use.
-func (x *keyIndex) key(id string, e entry) *keyhouse.APIKey {
+// key rebuilds the fields of a key that authentication and tokens use:
+// with its expiry and allowed addresses, which verify.go checks.
+func (x *keyIndex) key(id string, r keyRef, e entry) *keyhouse.APIKey {
 	c := x.clients[e.client]
-	return &keyhouse.APIKey{
+	k := &keyhouse.APIKey{
 		KeyID: id, OrgID: c.orgID, Environment: c.env, ClientID: c.clientID,
 		SecretHash: e.hash[:], Legacy: e.legacy,
 	}
+	if e.expires != 0 {
+		t := time.UnixMicro(e.expires).UTC()
+		k.ExpiresAt = &t
+	}
+	if e.bound {
+		k.AllowedCIDRs = x.cidrs[r] // shared: nobody changes a key's list in place
+	}
+	return k
 }
 
 // put adds or replaces k, unless k was deleted lately.
@@ -129,7 +146,16 @@ func (x *keyIndex) add(k *keyhouse.APIKey) {
 		x.clients = append(x.clients, clientInfo{orgID: k.OrgID, clientID: k.ClientID, env: k.Environment})
 		x.clientOf[k.ClientID] = c
 	}
-	x.byID[r] = entry{hash: [32]byte(k.SecretHash), client: c, legacy: k.Legacy}
+	e := entry{hash: [32]byte(k.SecretHash), client: c, legacy: k.Legacy, bound: len(k.AllowedCIDRs) > 0}
+	if k.ExpiresAt != nil {
+		e.expires = max(k.ExpiresAt.UnixMicro(), 1)
+	}
+	x.byID[r] = e
+	if e.bound {
+		x.cidrs[r] = k.AllowedCIDRs
+	} else {
+		delete(x.cidrs, r)
+	}
 	if k.Legacy {
 		x.byHash[[32]byte(k.SecretHash)] = r
 	}
@@ -156,6 +182,7 @@ func (x *keyIndex) drop(r keyRef) {
 		delete(x.byHash, e.hash)
 	}
 	delete(x.byID, r)
+	delete(x.cidrs, r)
 }
 
 // reload replaces the index with every key of the store, leaving out the
@@ -175,6 +202,7 @@ func (x *keyIndex) reload(ctx context.Context, store Store, now time.Time) error
 		}
 	}
 	x.byID, x.byHash, x.clients, x.clientOf = fresh.byID, fresh.byHash, fresh.clients, fresh.clientOf
+	x.cidrs = fresh.cidrs
 	return nil
 }
 

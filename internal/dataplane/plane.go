@@ -42,6 +42,7 @@ type Store interface {
 // make to what the data plane keeps in memory.
 type Watcher struct {
 	KeyDeleted         func(keyID string) // an API key was deleted
+	KeyChanged         func(keyID string) // an API key's expiry or addresses changed
 	SigningKeysChanged func()             // a signing key was made, rotated or revoked
 	Resync             func()             // notices may have been missed: reload everything
 	Failed             func(error)        // the watch failed and will be retried
@@ -196,8 +197,24 @@ func (p *Plane) reloadLoop(ctx context.Context) {
 	}
 }
 
+// refresh reads a key that another instance changed (its expiry or
+// addresses) into the index; a key gone from the store leaves it.
+func (p *Plane) refresh(ctx context.Context, keyID string) {
+	ctx, cancel := context.WithTimeout(ctx, backgroundWait)
+	defer cancel()
+	k, err := p.store.FindKey(ctx, keyID)
+	switch {
+	case keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND:
+		p.keys.remove(keyID, p.now())
+	case err != nil:
+		p.cfg.Logger.Warn("reload changed api key; the next reload brings it", "api_key_id", keyID, "err", err)
+	default:
+		p.keys.put(k)
+	}
+}
+
 // watch applies other instances' changes as their notices arrive: a
-// deleted key goes through Revoke; a signing-key change runs ringChanged
+// deleted key goes through Revoke; a changed one is read again; a signing-key change runs ringChanged
 // and wakes the feed's followers; after each connection (when notices may
 // have been missed) the index is reloaded. The index counts as current
 // (see hearing) from the first reload after each connection until the
@@ -205,6 +222,7 @@ func (p *Plane) reloadLoop(ctx context.Context) {
 func (p *Plane) watch(ctx context.Context, ringChanged func()) {
 	p.store.WatchChanges(ctx, Watcher{
 		KeyDeleted: p.Revoke,
+		KeyChanged: func(keyID string) { p.refresh(ctx, keyID) },
 		SigningKeysChanged: func() {
 			ringChanged()
 			p.news.ring()

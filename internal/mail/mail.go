@@ -59,7 +59,28 @@ func New(cfg Config) (*Mailer, error) {
 // EMAILFAILED error whose message says, safely, what went wrong (never
 // the password), and which wraps the mail server's whole answer.
 func (s *Mailer) SendLink(ctx context.Context, m *keyhouse.LinkMail) error {
-	msg, err := s.message(m)
+	l := newLetter(m)
+	text, html, err := l.render()
+	if err != nil {
+		return &keyhouse.Error{Code: keyhouse.EMAILFAILED, Message: "the e-mail could not be written", Err: err}
+	}
+	return s.send(ctx, m.To, l.Subject, text, html)
+}
+
+// SendExpiry sends an Owner the reminder that a key stops working soon;
+// errors as SendLink's.
+func (s *Mailer) SendExpiry(ctx context.Context, m *keyhouse.ExpiryMail) error {
+	n := newNotice(m)
+	text, html, err := n.render()
+	if err != nil {
+		return &keyhouse.Error{Code: keyhouse.EMAILFAILED, Message: "the e-mail could not be written", Err: err}
+	}
+	return s.send(ctx, m.To, n.Subject, text, html)
+}
+
+// send sends one multipart/alternative e-mail.
+func (s *Mailer) send(ctx context.Context, to, subject, text, html string) error {
+	msg, err := s.message(to, subject, text, html)
 	if err != nil {
 		return &keyhouse.Error{Code: keyhouse.EMAILFAILED, Message: "the e-mail could not be written", Err: err}
 	}
@@ -75,21 +96,16 @@ func (s *Mailer) SendLink(ctx context.Context, m *keyhouse.LinkMail) error {
 	return nil
 }
 
-// message is m as a multipart/alternative e-mail.
-func (s *Mailer) message(m *keyhouse.LinkMail) (*gomail.Msg, error) {
-	l := newLetter(m)
-	text, html, err := l.render()
-	if err != nil {
-		return nil, err
-	}
+// message is a multipart/alternative e-mail of a text and an HTML part.
+func (s *Mailer) message(to, subject, text, html string) (*gomail.Msg, error) {
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := msg.From(s.from); err != nil {
 		return nil, fmt.Errorf("from: %w", err)
 	}
-	if err := msg.To(m.To); err != nil {
+	if err := msg.To(to); err != nil {
 		return nil, fmt.Errorf("to: %w", err)
 	}
-	msg.Subject(l.Subject)
+	msg.Subject(subject)
 	msg.SetDate()
 	msg.SetMessageID()
 	msg.SetUserAgent("keyhouse")

@@ -62,47 +62,6 @@ func (s *Server) handleClientCreate(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request) error {
-	env, err := pathEnv(r)
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Description string `json:"description"`
-	}
-	if err := decodeOptional(r, &req); err != nil {
-		return err
-	}
-	k, err := s.Service.GenerateKey(r.Context(), env, r.PathValue("client_id"), req.Description)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, k)
-	return nil
-}
-
-func (s *Server) handleKeyUpdate(w http.ResponseWriter, r *http.Request) error {
-	env, err := pathEnv(r)
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Description *string `json:"description"`
-	}
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if req.Description == nil {
-		return keyhouse.Errorf(keyhouse.EINVALID, "description: is required (use \"\" to clear it)")
-	}
-	k, err := s.Service.UpdateKeyDescription(r.Context(), env, r.PathValue("client_id"), r.PathValue("key_id"), *req.Description)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, k)
-	return nil
-}
-
 func (s *Server) handleKeyDelete(w http.ResponseWriter, r *http.Request) error {
 	env, err := pathEnv(r)
 	if err != nil {

@@ -80,6 +80,21 @@ func (f *fixture) newKey(t testing.TB, org string) string {
 	return fmt.Sprintf("/api/v1/environments/sandbox/clients/%s/keys/%s", f.client[org], gen.KeyID)
 }
 
+// freshKey makes a key in a new client of org (the fixture's clients fill
+// up) and returns its path.
+func freshKey(t *testing.T, f *fixture, org string) string {
+	t.Helper()
+	c, err := f.e.Svc.InitClient(f.ownerOf(org).Ctx, keyhouse.Sandbox, "Spare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := f.e.Svc.GenerateKey(f.ownerOf(org).Ctx, keyhouse.Sandbox, c.ClientID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("/api/v1/environments/sandbox/clients/%s/keys/%s", c.ClientID, gen.KeyID)
+}
+
 // newMember invites a pending member into org and returns its path.
 func (f *fixture) newMember(t *testing.T, org string) string {
 	t.Helper()
@@ -155,6 +170,11 @@ func TestPermissionMatrix(t *testing.T) {
 		{"generate key", "POST", clientKeys, body(`{"description":"d"}`), with(owners, 201, 0), gone},
 		{"edit key", "PATCH", key, body(`{"description":"d2"}`), with(owners, 200, 0), gone},
 		{"delete key", "DELETE", key, confirm, with(owners, 204, 0), gone},
+		{"roll key", "POST", func(t *testing.T, f *fixture, org string) string { return freshKey(t, f, org) + "/roll" },
+			body(`{"grace_seconds":60}`), with(owners, 201, 0), gone},
+		{"edit key addresses", "PATCH", freshKey, body(`{"allowed_cidrs":["203.0.113.0/24"]}`), with(owners, 200, 0), gone},
+		{"read organization", "GET", fixed("/api/v1/organization"), none, all, same(all)},
+		{"set key lifetime", "PATCH", fixed("/api/v1/organization"), body(`{"max_key_lifetime_days":null}`), with(owners, 200, 0), same(with(owners, 200, 0))},
 		{"list users", "GET", fixed("/api/v1/users"), none, managers, same(managers)},
 		{"invite user", "POST", fixed("/api/v1/users"), func(*fixture, string) string {
 			return `{"email":"` + keyhouse.RandomBase62(8) + `@example.com","roles":["view"]}`

@@ -35,6 +35,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/environments/{env}/clients/{client_id}/keys", a(s.handleKeyCreate))
 	mux.Handle("PATCH /api/v1/environments/{env}/clients/{client_id}/keys/{key_id}", a(s.handleKeyUpdate))
 	mux.Handle("DELETE /api/v1/environments/{env}/clients/{client_id}/keys/{key_id}", a(s.handleKeyDelete))
+	mux.Handle("POST /api/v1/environments/{env}/clients/{client_id}/keys/{key_id}/roll", a(s.handleKeyRoll))
+	mux.Handle("GET /api/v1/organization", a(s.handleOrganization))
+	mux.Handle("PATCH /api/v1/organization", a(s.handleOrganizationUpdate))
 
 	mux.Handle("GET /api/v1/users", a(s.handleUserList))
 	mux.Handle("POST /api/v1/users", a(s.handleUserInvite))
@@ -69,6 +72,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+keysPath+"/clients/{client_id}/keys", c(s.handleKeyGenerateForm))
 	mux.Handle("POST "+keysPath+"/clients/{client_id}/keys/{key_id}/description", c(s.handleKeyDescriptionForm))
 	mux.Handle("POST "+keysPath+"/clients/{client_id}/keys/{key_id}/delete", c(s.handleKeyDeleteForm))
+	mux.Handle("POST "+keysPath+"/clients/{client_id}/keys/{key_id}/roll", c(s.handleKeyRollForm))
 	mux.Handle("GET /admin/users", c(s.handleUsersPage))
 	mux.Handle("POST /admin/users", c(s.handleUserInviteForm))
 	mux.Handle("POST /admin/users/{id}/roles", c(s.handleUserRolesForm))

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"keyhouse"
 	"keyhouse/internal/service"
@@ -23,6 +24,13 @@ type keysView struct {
 	Clients   []*clientRow
 	Init      dialogForm    // Initialize client
 	Generated *generatedKey // only in the answer to Generate: never from a GET
+	// Expiring are the keys that stop working within 7 days (the banner).
+	Expiring []*keyRow
+	// Expiries are the Generate form's choices, within the
+	// organization's maximum lifetime of keys.
+	Expiries    []expiryChoice
+	MaxLifetime *int
+	Graces      []graceChoice // for the Roll dialogs
 }
 
 type envTab struct {
@@ -39,11 +47,15 @@ type clientRow struct {
 	Keys  []*keyRow
 }
 
-// keyRow is one key of a client, with its Edit and Delete dialogs.
+// keyRow is one key of a client, with its Edit, Roll and Delete dialogs.
 type keyRow struct {
 	*keyhouse.APIKey
 	EditHref, DeleteHref string
-	Edit, Delete         dialogForm
+	RollHref             string
+	Edit, Delete, Roll   dialogForm
+	Status               string // "Stops working in 23 hours", "Expired", ""
+	ClientName           string
+	Addresses            string // the Edit dialog's allowed addresses, as typed
 }
 
 // dialogForm is the state of one dialog's form: open or not, what was
@@ -58,6 +70,10 @@ type dialogForm struct {
 type generatedKey struct {
 	*service.GeneratedKey
 	Client *keyhouse.ClientDetail
+	// Replaces is the key a roll replaced, which stops working at
+	// OldKeyExpiresAt; "" for a generated key.
+	Replaces        string
+	OldKeyExpiresAt *time.Time
 }
 
 // keysURL returns the API Keys page of env with client open expanded and
@@ -84,18 +100,29 @@ func (s *Server) newKeysView(r *http.Request, env keyhouse.Environment, open str
 	if err != nil {
 		return nil, err
 	}
-	v := &keysView{chrome: c, Env: env}
+	org, err := s.Service.Organization(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	v := &keysView{chrome: c, Env: env, MaxLifetime: org.MaxKeyLifetimeDays, Expiries: expiryChoices(org.MaxKeyLifetimeDays), Graces: graceChoices}
+	now := s.Service.Now()
 	for _, e := range keyhouse.Environments {
 		v.Tabs = append(v.Tabs, envTab{Title: envTitle(e), Href: keysURL(e, ""), Current: e == env})
 	}
 	for _, cd := range cs {
 		row := &clientRow{ClientDetail: cd, Open: cd.ClientID == open, Href: keysURL(env, cd.ClientID)}
 		for _, k := range cd.Keys {
-			row.Keys = append(row.Keys, &keyRow{
+			kr := &keyRow{
 				APIKey:     k,
 				EditHref:   keysURL(env, cd.ClientID, "edit", k.KeyID) + "#edit-" + k.KeyID,
 				DeleteHref: keysURL(env, cd.ClientID, "delete", k.KeyID) + "#delete-" + k.KeyID,
-			})
+				RollHref:   keysURL(env, cd.ClientID, "roll", k.KeyID) + "#roll-" + k.KeyID,
+				Status:     keyStatus(k, now), ClientName: cd.Name, Addresses: keyhouse.FormatCIDRs(k.AllowedCIDRs),
+			}
+			row.Keys = append(row.Keys, kr)
+			if expiringSoon(k, now) {
+				v.Expiring = append(v.Expiring, kr)
+			}
 		}
 		v.Clients = append(v.Clients, row)
 	}
@@ -154,6 +181,9 @@ func (s *Server) handleKeysPage(w http.ResponseWriter, r *http.Request) error {
 	if k := v.key(q.Get("open"), q.Get("delete")); k != nil && v.Can.ManageKeys {
 		k.Delete.Open = true
 	}
+	if k := v.key(q.Get("open"), q.Get("roll")); k != nil && v.Can.ManageKeys {
+		k.Roll.Open = true
+	}
 	return s.render(w, http.StatusOK, "apikeys.html", v)
 }
 
@@ -201,26 +231,41 @@ func (s *Server) handleKeyGenerateForm(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	clientID := r.PathValue("client_id")
-	gen, err := s.Service.GenerateKey(r.Context(), env, clientID, "")
+	expires, err := formExpiry(r, s.Service.Now())
+	var gen *service.GeneratedKey
+	if err == nil {
+		gen, err = s.Service.Generate(r.Context(), env, clientID, service.KeyRequest{ExpiresAt: expires})
+	}
 	if err != nil && !formError(err) {
 		return err
 	}
-	v, verr := s.newKeysView(r, env, clientID)
-	if verr != nil {
-		return verr
-	}
-	row := v.client(clientID)
 	if err != nil {
+		v, verr := s.newKeysView(r, env, clientID)
+		if verr != nil {
+			return verr
+		}
+		row := v.client(clientID)
 		if row == nil {
 			return err
 		}
 		row.Error = keyhouse.ErrorMessage(err)
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "apikeys.html", v)
 	}
-	v.Generated = &generatedKey{GeneratedKey: gen, Client: &keyhouse.ClientDetail{Client: &keyhouse.Client{ClientID: clientID}}}
-	if row != nil {
-		v.Generated.Client = row.ClientDetail
+	return s.renderGenerated(w, r, env, clientID, &generatedKey{GeneratedKey: gen})
+}
+
+// renderGenerated answers the page with a new key (generated or rolled)
+// in the open dialog that shows its secret once.
+func (s *Server) renderGenerated(w http.ResponseWriter, r *http.Request, env keyhouse.Environment, clientID string, g *generatedKey) error {
+	v, err := s.newKeysView(r, env, clientID)
+	if err != nil {
+		return err
 	}
+	g.Client = &keyhouse.ClientDetail{Client: &keyhouse.Client{ClientID: clientID}}
+	if row := v.client(clientID); row != nil {
+		g.Client = row.ClientDetail
+	}
+	v.Generated = g
 	v.Clean = keysURL(env, clientID)
 	return s.render(w, http.StatusOK, "apikeys.html", v)
 }
@@ -234,7 +279,10 @@ func (s *Server) handleKeyDescriptionForm(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	clientID, keyID, desc := r.PathValue("client_id"), r.PathValue("key_id"), r.PostFormValue("description")
-	_, err = s.Service.UpdateKeyDescription(r.Context(), env, clientID, keyID, desc)
+	ch, err := formKeyChanges(r, desc)
+	if err == nil {
+		_, err = s.Service.UpdateKey(r.Context(), env, clientID, keyID, ch)
+	}
 	if formError(err) {
 		v, verr := s.newKeysView(r, env, clientID)
 		if verr != nil {
@@ -242,6 +290,7 @@ func (s *Server) handleKeyDescriptionForm(w http.ResponseWriter, r *http.Request
 		}
 		if k := v.key(clientID, keyID); k != nil {
 			k.Edit = dialogForm{Open: true, Value: desc, Error: keyhouse.ErrorMessage(err)}
+			k.Addresses = r.PostFormValue("allowed_cidrs")
 		} else {
 			v.Alert = keyhouse.ErrorMessage(err)
 		}

@@ -28,7 +28,9 @@ func (s *Service) ListClients(ctx context.Context, env keyhouse.Environment) ([]
 			return fmt.Errorf("list keys: %w", err)
 		}
 		byClient := make(map[string][]*keyhouse.APIKey)
+		now := s.now()
 		for _, k := range keys {
+			k.Expired = k.HasExpired(now)
 			byClient[k.ClientID] = append(byClient[k.ClientID], k)
 		}
 		for _, c := range cs {

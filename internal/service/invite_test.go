@@ -49,8 +49,17 @@ func TestResendInvitation(t *testing.T) {
 
 // fakeMailer records what it is asked to send, and fails when told to.
 type fakeMailer struct {
-	sent []*keyhouse.LinkMail
-	fail error
+	sent     []*keyhouse.LinkMail
+	expiries []*keyhouse.ExpiryMail
+	fail     error
+}
+
+func (m *fakeMailer) SendExpiry(_ context.Context, e *keyhouse.ExpiryMail) error {
+	if m.fail != nil {
+		return m.fail
+	}
+	m.expiries = append(m.expiries, e)
+	return nil
 }
 
 func (m *fakeMailer) SendLink(_ context.Context, l *keyhouse.LinkMail) error {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"keyhouse"
@@ -11,25 +12,41 @@ import (
 
 // GeneratedKey is a new API key: the only value that ever holds the secret.
 type GeneratedKey struct {
-	KeyID       string    `json:"key_id"`
-	APIKey      string    `json:"api_key"`
-	Secret      string    `json:"secret"`
-	Description *string   `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
+	KeyID        string         `json:"key_id"`
+	APIKey       string         `json:"api_key"`
+	Secret       string         `json:"secret"`
+	Description  *string        `json:"description"`
+	CreatedAt    time.Time      `json:"created_at"`
+	ExpiresAt    *time.Time     `json:"expires_at"`
+	AllowedCIDRs []netip.Prefix `json:"allowed_cidrs"`
 }
 
-// GenerateKey creates a key for an initialized client. Only Owners may.
+// KeyRequest is what a new key may be asked to carry.
+type KeyRequest struct {
+	Description string
+	// ExpiresAt is when the key stops working: nil for never, or for the
+	// organization's maximum lifetime when it sets one.
+	ExpiresAt    *time.Time
+	AllowedCIDRs []netip.Prefix // nil or empty: anywhere
+}
+
+// GenerateKey creates a key with a description for an initialized client.
+// Only Owners may.
 func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, clientID, description string) (*GeneratedKey, error) {
+	return s.Generate(ctx, env, clientID, KeyRequest{Description: description})
+}
+
+// Generate creates a key for an initialized client as req asks. Only
+// Owners may.
+func (s *Service) Generate(ctx context.Context, env keyhouse.Environment, clientID string, req KeyRequest) (*GeneratedKey, error) {
 	p, err := signedIn(ctx)
 	if err != nil {
 		return nil, err
 	}
+	now := s.now()
 	key := apikey.Generate(env)
-	k := &keyhouse.APIKey{
-		KeyID: key.ID, OrgID: p.OrgID, Environment: env, ClientID: clientID,
-		SecretHash: s.hasher.Hash(key.Secret), SecretLast4: key.Last4(),
-		Description: &description, CreatedAt: s.now(), CreatedBy: p.Actor(),
-	}
+	k := s.newKey(p, env, clientID, key, now)
+	k.Description, k.AllowedCIDRs = &req.Description, orNone(req.AllowedCIDRs)
 	err = s.store.Update(ctx, func(tx Tx) error {
 		c, err := findClient(tx, p.OrgID, env, clientID)
 		if err != nil {
@@ -38,22 +55,17 @@ func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, cli
 		if err := can(p, permManageKeys); err != nil {
 			return err
 		}
-		if err := keyhouse.ValidateDescription(description); err != nil {
+		if err := keyhouse.ValidateDescription(req.Description); err != nil {
+			return err
+		}
+		if k.ExpiresAt, err = newKeyExpiry(tx, p.OrgID, req.ExpiresAt, now); err != nil {
 			return err
 		}
 		if !c.Initialized() {
 			return keyhouse.Errorf(keyhouse.ECONFLICT, "client: initialize the client before generating a key")
 		}
-		if err := tx.Lock("client", clientID); err != nil { // count, then insert
+		if err := s.addKey(tx, k, 0); err != nil {
 			return err
-		}
-		if n, err := tx.CountKeys(clientID); err != nil {
-			return fmt.Errorf("count keys: %w", err)
-		} else if n >= s.cfg.KeysPerClient {
-			return keyhouse.Errorf(keyhouse.ECONFLICT, "client: at most %d keys per client; delete one first", s.cfg.KeysPerClient)
-		}
-		if err := tx.CreateKey(k); err != nil {
-			return fmt.Errorf("create key: %w", err)
 		}
 		return s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionKeyCreated, k.KeyID)
 	})
@@ -61,37 +73,40 @@ func (s *Service) GenerateKey(ctx context.Context, env keyhouse.Environment, cli
 		return nil, err
 	}
 	s.plane.Put(k)
-	return &GeneratedKey{KeyID: k.KeyID, APIKey: key.APIKey(), Secret: key.Secret, Description: k.Description, CreatedAt: k.CreatedAt}, nil
+	return generated(k, key), nil
 }
 
-// UpdateKeyDescription replaces a key's description. Legacy keys have none
-// and answer ECONFLICT.
-func (s *Service) UpdateKeyDescription(ctx context.Context, env keyhouse.Environment, clientID, keyID, description string) (*keyhouse.APIKey, error) {
-	p, err := signedIn(ctx)
-	if err != nil {
-		return nil, err
+// newKey is a key of clientID made by p at now, with the secret of key.
+func (s *Service) newKey(p *keyhouse.Principal, env keyhouse.Environment, clientID string, key apikey.Key, now time.Time) *keyhouse.APIKey {
+	return &keyhouse.APIKey{
+		KeyID: key.ID, OrgID: p.OrgID, Environment: env, ClientID: clientID,
+		SecretHash: s.hasher.Hash(key.Secret), SecretLast4: key.Last4(), CreatedAt: now, CreatedBy: p.Actor(),
 	}
-	var k *keyhouse.APIKey
-	err = s.store.Update(ctx, func(tx Tx) error {
-		if k, err = findManagedKey(tx, p, env, clientID, keyID); err != nil {
-			return err
-		}
-		if err := keyhouse.ValidateDescription(description); err != nil {
-			return err
-		}
-		if k.Legacy {
-			return keyhouse.Errorf(keyhouse.ECONFLICT, "description: legacy keys have no description to edit")
-		}
-		if err := tx.UpdateKeyDescription(keyID, description); err != nil {
-			return fmt.Errorf("update key: %w", err)
-		}
-		k.Description = &description
-		return s.audit(ctx, tx, p.OrgID, env, keyhouse.ActionKeyUpdated, keyID)
-	})
-	if err != nil {
-		return nil, err
+}
+
+// generated is the answer for a new key k with the secret of key.
+func generated(k *keyhouse.APIKey, key apikey.Key) *GeneratedKey {
+	return &GeneratedKey{
+		KeyID: k.KeyID, APIKey: key.APIKey(), Secret: key.Secret, Description: k.Description,
+		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, AllowedCIDRs: k.AllowedCIDRs,
 	}
-	return k, nil
+}
+
+// addKey inserts k once its client holds fewer keys than the limit, not
+// counting the replacing keys that a roll is about to end.
+func (s *Service) addKey(tx Tx, k *keyhouse.APIKey, replacing int) error {
+	if err := tx.Lock("client", k.ClientID); err != nil { // count, then insert
+		return err
+	}
+	if n, err := tx.CountKeys(k.ClientID); err != nil {
+		return fmt.Errorf("count keys: %w", err)
+	} else if n-replacing >= s.cfg.KeysPerClient {
+		return keyhouse.Errorf(keyhouse.ECONFLICT, "client: at most %d keys per client; delete one first", s.cfg.KeysPerClient)
+	}
+	if err := tx.CreateKey(k); err != nil {
+		return fmt.Errorf("create key: %w", err)
+	}
+	return nil
 }
 
 // DeleteKey deletes a key for good once confirmClientID equals the key's
@@ -117,11 +132,17 @@ func (s *Service) DeleteKey(ctx context.Context, env keyhouse.Environment, clien
 	if err != nil {
 		return err
 	}
+	s.revoked(keyID)
+	return nil
+}
+
+// revoked does what follows a committed deletion of a key: the data
+// plane's Revoke, then the revocation hook.
+func (s *Service) revoked(keyID string) {
 	s.plane.Revoke(keyID)
 	if s.cfg.OnKeyDeleted != nil {
 		s.cfg.OnKeyDeleted(keyID)
 	}
-	return nil
 }
 
 // findManagedKey returns a key of a client of p's organization (404 for

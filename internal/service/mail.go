@@ -15,6 +15,9 @@ type Mailer interface {
 	// SendLink delivers m to m.To, or answers why it could not: a
 	// keyhouse EMAILFAILED error whose message is safe to show.
 	SendLink(ctx context.Context, m *keyhouse.LinkMail) error
+	// SendExpiry tells an Owner that a key stops working soon; errors as
+	// SendLink's.
+	SendExpiry(ctx context.Context, m *keyhouse.ExpiryMail) error
 }
 
 // MailsLinks reports whether links are e-mailed (a Mailer is configured)

@@ -16,6 +16,7 @@ const (
 	permManageUsers                   // invite, change roles, remove, reset (admin: not owners)
 	permAudit                         // read and export the audit report
 	permSummary                       // see the data-received summary
+	permOrgPolicy                     // change the organization's key policy
 )
 
 // allowed lists the roles that hold each permission.
@@ -26,6 +27,7 @@ var allowed = map[permission][]keyhouse.Role{
 	permManageUsers: {keyhouse.RoleOwner, keyhouse.RoleAdmin},
 	permAudit:       {keyhouse.RoleOwner, keyhouse.RoleAdmin},
 	permSummary:     keyhouse.AllRoles,
+	permOrgPolicy:   {keyhouse.RoleOwner},
 }
 
 // authorize returns the principal in ctx when it holds perm: EUNAUTHORIZED

@@ -81,6 +81,8 @@ type Service struct {
 	badAuth *authFailures // failed API-key authentications per source
 	// hashing bounds the password hashes running at once.
 	hashing *hashTurns
+	// refusals paces the audit of requests from addresses a key refuses.
+	refusals *refusalLog
 }
 
 // New returns a Service on store. secret is the server secret: it keys the
@@ -118,12 +120,13 @@ func New(store Store, secret []byte, cfg Config) (*Service, error) {
 			Now: cfg.Now, Logger: cfg.Logger, Metrics: cfg.Metrics,
 			ReloadKeys: cfg.ReloadKeys, StaleKeys: cfg.StaleKeys,
 		}),
-		signer:  &signer{ring: token.NewRing()},
-		intake:  newCommitter(store, cfg.Logger, cfg.Metrics),
-		signing: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		limiter: newRateLimiter(cfg.IntakeRate),
-		badAuth: newAuthFailures(),
-		hashing: newHashTurns(cfg.PasswordHashes),
+		signer:   &signer{ring: token.NewRing()},
+		intake:   newCommitter(store, cfg.Logger, cfg.Metrics),
+		signing:  make(chan struct{}, runtime.GOMAXPROCS(0)),
+		limiter:  newRateLimiter(cfg.IntakeRate),
+		badAuth:  newAuthFailures(),
+		hashing:  newHashTurns(cfg.PasswordHashes),
+		refusals: &refusalLog{last: map[string]time.Time{}},
 	}
 	// One key per purpose, each derived from the server secret.
 	for label, box := range map[string]**seal.Box{"totp": &s.totp, "signing-key": &s.keyBox, "console-sign-in": &s.signInBox} {
@@ -146,13 +149,15 @@ func (s *Service) Start(ctx context.Context) error {
 // Run does the service's background work until ctx ends: the data
 // plane's (listening, key reloads, last-used times), the intake's group
 // commit, polling the signing keys for changes made by other processes,
-// and pruning every minute.
+// pruning every minute, and the key lifecycle (KeyLifecycle) every
+// lifecycleEvery.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.intake.run(ctx) })
 	wg.Go(func() { s.plane.Run(ctx, func() { s.ringChanged(ctx) }) })
 	wg.Go(func() { s.pollLoop(ctx) })
 	wg.Go(func() { s.pruneLoop(ctx) })
+	wg.Go(func() { s.every(ctx, lifecycleEvery, "key lifecycle", s.KeyLifecycle) })
 	wg.Wait()
 }
 
@@ -188,6 +193,9 @@ func (s *Service) every(ctx context.Context, d time.Duration, what string, fn fu
 func (s *Service) FlushUsage(ctx context.Context) error { return s.plane.FlushUsage(ctx) }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// Now returns the service's time: what expiries are compared with.
+func (s *Service) Now() time.Time { return s.now() }
 
 // hashToken returns the stored form of a session or link token.
 func hashToken(token string) []byte {

@@ -54,6 +54,8 @@ type Tx interface {
 	FindOrg(id string) (*keyhouse.Organization, error)
 	ListOrgs() ([]*keyhouse.Organization, error)
 	SetOrgState(id string, state keyhouse.OrgState) error
+	// SetOrgKeyLifetime sets the maximum lifetime of new keys (nil: none).
+	SetOrgKeyLifetime(id string, days *int) error
 
 	// CreateUser answers ECONFLICT when the e-mail is taken.
 	CreateUser(u *keyhouse.User) error
@@ -109,10 +111,23 @@ type Tx interface {
 	ListKeys(orgID string, env keyhouse.Environment) ([]*keyhouse.APIKey, error)
 	CountKeys(clientID string) (int, error)
 	UpdateKeyDescription(keyID string, description string) error
+	// UpdateKeyPolicy writes ExpiresAt, AllowedCIDRs and ReplacedBy, and
+	// tells every instance that the key changed.
+	UpdateKeyPolicy(k *keyhouse.APIKey) error
 	// DeleteKey deletes a key at the given time and appends it to the
 	// revocation feed; other instances hear of it when the transaction
 	// commits (see dataplane.Plane.Revoke for this one).
 	DeleteKey(keyID string, at time.Time) error
+	// ExpiringKeys returns the keys not replaced by a roll that expire in
+	// (after, until], soonest first.
+	ExpiringKeys(after, until time.Time) ([]*keyhouse.APIKey, error)
+	// ClaimExpiryReminder records the reminder of days before a key's
+	// expiry and reports whether this call claimed it (false when it, or
+	// a later one, was claimed already).
+	ClaimExpiryReminder(keyID string, days int) (bool, error)
+	// EndedRolls returns the keys replaced by a roll whose grace ended
+	// at or before now.
+	EndedRolls(now time.Time) ([]*keyhouse.APIKey, error)
 
 	// EventSummaries counts received events per client ID of the
 	// environment: since dayStart (today), since weekStart, and in total.

@@ -62,12 +62,20 @@ func (s *Service) IssueToken(k *keyhouse.APIKey, scope string) (*IssuedToken, er
 var errBadToken = keyhouse.Errorf(keyhouse.EINVALIDTOKEN, "the access token is missing, invalid, expired or revoked")
 
 // VerifyToken checks an access token for the data plane: signature,
-// times, audience, scope, the signing-key rule of SPEC §3, and that its
-// API key still exists, in the token's organization, environment and
-// client. A token seen before costs a hash and a few map look-ups; neither
+// times, audience, scope, the signing-key rule of SPEC §3, that its API
+// key still exists, in the token's organization, environment and client,
+// and has not expired, and that the request comes from an address the
+// key allows (SPEC §10). A token seen before costs a hash and a few map look-ups; neither
 // the API key nor the signing key check is cached, so a deletion or a
 // revoked signing key wins at once.
 func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
+	return s.verifyGrant(ctx, raw, true)
+}
+
+// verifyGrant is VerifyToken; atAddress says whether the request in ctx
+// is the token's use, to be checked against the key's allowed addresses
+// (not for introspection, which asks about a token used elsewhere).
+func (s *Service) verifyGrant(ctx context.Context, raw string, atAddress bool) (*Grant, error) {
 	sum := dataplane.TokenSum(raw)
 	now := s.now()
 	g, revoked := s.plane.CachedGrant(sum, now)
@@ -89,9 +97,12 @@ func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
 	if err != nil {
 		return nil, err // the store is down: not a verdict on the token
 	}
-	if k == nil || k.Environment != g.Env || k.OrgID != g.OrgID || k.ClientID != g.ClientID {
+	if k == nil || k.Environment != g.Env || k.OrgID != g.OrgID || k.ClientID != g.ClientID || k.HasExpired(now) {
 		s.plane.RefuseToken(sum)
 		return nil, errBadToken
+	}
+	if atAddress && !s.fromAllowed(ctx, k, now) {
+		return nil, errBadToken // the token stays good from an allowed address
 	}
 	return g, nil
 }
@@ -118,7 +129,7 @@ func (s *Service) verifyToken(ctx context.Context, raw string, now time.Time) (*
 // organization's or environment's token, so that one tenant's key learns
 // nothing of another's tokens.
 func (s *Service) Introspect(ctx context.Context, caller *keyhouse.APIKey, raw string) *Grant {
-	g, err := s.VerifyToken(ctx, raw)
+	g, err := s.verifyGrant(ctx, raw, false)
 	if err != nil || g.OrgID != caller.OrgID || g.Env != caller.Environment {
 		return nil
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // errBadKey is the one answer for every key that does not authenticate:
-// unknown, wrong secret, malformed or deleted, so nothing can be probed.
+// unknown, wrong secret, malformed, deleted, expired or used from an
+// address the key does not allow, so nothing can be probed.
 var errBadKey = keyhouse.Errorf(keyhouse.ECREDENTIALS, "invalid client credentials")
 
 // AuthenticateBasic checks the credential of an "Authorization: Basic"
@@ -39,8 +40,9 @@ func (s *Service) AuthenticatePair(ctx context.Context, keyID, secret string) (*
 }
 
 // authenticate finds the key of c (in the index, else in the store) and
-// compares the secret's HMAC in constant time. Failures count against the
-// request's source (authFailed).
+// compares the secret's HMAC in constant time; an expired key, or a
+// request from an address the key does not allow, fails the same way.
+// Failures count against the request's source (authFailed).
 func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyhouse.APIKey, error) {
 	hash := s.hasher.Hash(c.Secret)
 	k, err := s.lookupKey(ctx, c, hash)
@@ -49,10 +51,11 @@ func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyho
 	} else if err != nil {
 		return nil, err
 	}
-	if !apikey.Equal(hash, k.SecretHash) || (!c.Legacy && c.Environment != k.Environment) {
+	now := s.now()
+	if !apikey.Equal(hash, k.SecretHash) || (!c.Legacy && c.Environment != k.Environment) || !s.keyUsable(ctx, k, now) {
 		return nil, s.authFailed(ctx)
 	}
-	s.plane.RecordUse(k.KeyID, s.now())
+	s.plane.RecordUse(k.KeyID, now)
 	return k, nil
 }
 

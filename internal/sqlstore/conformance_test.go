@@ -37,6 +37,7 @@ func runConformance(t *testing.T, open func(t *testing.T) *Store) {
 		{"SignInStates", testSignInStates},
 		{"Clients", testClients},
 		{"Keys", testKeys},
+		{"KeyLifecycle", testKeyLifecycle},
 		{"TouchKeys", testTouchKeys},
 		{"RevocationFeed", testRevocationFeed},
 		{"ResourceServers", testResourceServers},

@@ -13,6 +13,7 @@ import (
 // key id) and signing-key changes (the payload is the new key's id).
 const (
 	keyDeletedChannel  = "keyhouse_key_deleted"
+	keyChangedChannel  = "keyhouse_key_changed" // expiry or addresses: the payload is the key id
 	signingKeysChannel = "keyhouse_signing_keys"
 )
 
@@ -75,6 +76,8 @@ func (s *Store) listen(ctx context.Context, w dataplane.Watcher) (bool, error) {
 		switch n.Channel {
 		case keyDeletedChannel:
 			w.KeyDeleted(n.Payload)
+		case keyChangedChannel:
+			w.KeyChanged(n.Payload)
 		case signingKeysChannel:
 			w.SigningKeysChanged()
 		}
@@ -90,7 +93,7 @@ func (s *Store) connectListener(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, translate("listen", "notification", err)
 	}
-	for _, ch := range []string{keyDeletedChannel, signingKeysChannel} {
+	for _, ch := range []string{keyDeletedChannel, keyChangedChannel, signingKeysChannel} {
 		if _, err := conn.Exec(bctx, "LISTEN "+ch); err != nil {
 			conn.Close(context.WithoutCancel(ctx))
 			return nil, translate("listen", "notification", err)

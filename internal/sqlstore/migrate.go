@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // migrationFS holds migrations/<dialect>/NNNN_name.sql: forward-only, the
-// same numbers in every dialect.
+// same numbers in every dialect. Numbers rise but may leave gaps (branches
+// reserve theirs); a migration merged later with a lower number than one
+// applied already is applied when it arrives.
 //
 //go:embed migrations
 var migrationFS embed.FS
@@ -26,8 +29,12 @@ type migration struct {
 
 // migrations returns the dialect's migrations in order.
 func (d Dialect) migrations() ([]migration, error) {
-	dir := path.Join("migrations", d.String())
-	entries, err := fs.ReadDir(migrationFS, dir)
+	return readMigrations(migrationFS, path.Join("migrations", d.String()))
+}
+
+// readMigrations reads the NNNN_name.sql files of dir in fsys, in order.
+func readMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
 	}
@@ -38,10 +45,10 @@ func (d Dialect) migrations() ([]migration, error) {
 		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
 			return nil, fmt.Errorf("migration %s: want NNNN_name.sql", e.Name())
 		}
-		if v != len(ms)+1 {
-			return nil, fmt.Errorf("migration %s: want number %d", e.Name(), len(ms)+1)
+		if len(ms) > 0 && v <= ms[len(ms)-1].version {
+			return nil, fmt.Errorf("migration %s: want a number above %d", e.Name(), ms[len(ms)-1].version)
 		}
-		b, err := fs.ReadFile(migrationFS, path.Join(dir, e.Name()))
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("read migration: %w", err)
 		}
@@ -67,27 +74,49 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.migrate(ctx, ms)
+}
+
+// migrate applies ms (see Migrate).
+func (s *Store) migrate(ctx context.Context, ms []migration) error {
 	for _, m := range ms {
 		if err := s.apply(ctx, m); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
-	return s.refuseNewer(ctx, len(ms))
+	return s.refuseNewer(ctx, ms)
 }
 
-// refuseNewer refuses a database that a newer keyhouse migrated past the
-// known migrations: this version would not know what its tables mean.
-func (s *Store) refuseNewer(ctx context.Context, known int) error {
-	var newest int
+// refuseNewer refuses a database that a newer keyhouse migrated with a
+// migration this version does not have: it would not know what its
+// tables mean.
+func (s *Store) refuseNewer(ctx context.Context, known []migration) error {
+	var unknown int
 	err := s.run(ctx, nil, func(t *txn) error {
-		err := t.queryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest)
-		return translate("read migrations", "migration", err)
+		rows, err := t.query(`SELECT version FROM schema_migrations ORDER BY version DESC`)
+		if err != nil {
+			return translate("read migrations", "migration", err)
+		}
+		vs, err := scanAll(rows, func(s scanner) (int, error) {
+			var v int
+			return v, s.Scan(&v)
+		})
+		if err != nil {
+			return translate("read migrations", "migration", err)
+		}
+		for _, v := range vs {
+			if !slices.ContainsFunc(known, func(m migration) bool { return m.version == v }) {
+				unknown = v
+				return nil
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if newest > known {
-		return fmt.Errorf("the database was migrated by a newer keyhouse (migration %d; this version knows %d): run that version, or restore the backup taken before the upgrade", newest, known)
+	if unknown != 0 {
+		return fmt.Errorf("the database was migrated by a newer keyhouse (migration %d; this version knows up to %d): run that version, or restore the backup taken before the upgrade", unknown, known[len(known)-1].version)
 	}
 	return nil
 }

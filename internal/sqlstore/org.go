@@ -1,16 +1,18 @@
 package sqlstore
 
 import (
+	"database/sql"
+
 	"keyhouse"
 )
 
-const orgColumns = `id, name, state, created_at`
+const orgColumns = `id, name, state, created_at, max_key_lifetime_days`
 
 // CreateOrg inserts o.
 func (t *txn) CreateOrg(o *keyhouse.Organization) error {
 	o.CreatedAt = stored(o.CreatedAt)
-	_, err := t.exec(`INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?)`,
-		o.ID, o.Name, string(o.State), micros(o.CreatedAt))
+	_, err := t.exec(`INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?, ?)`,
+		o.ID, o.Name, string(o.State), micros(o.CreatedAt), o.MaxKeyLifetimeDays)
 	return translate("insert organization", "organization", err)
 }
 
@@ -42,12 +44,24 @@ func (t *txn) SetOrgState(id string, state keyhouse.OrgState) error {
 		`UPDATE organizations SET state = ? WHERE id = ?`, string(state), id)
 }
 
+// SetOrgKeyLifetime sets the organization's maximum lifetime of new keys
+// in days (nil for none).
+func (t *txn) SetOrgKeyLifetime(id string, days *int) error {
+	return t.execOne("update organization", "organization",
+		`UPDATE organizations SET max_key_lifetime_days = ? WHERE id = ?`, days, id)
+}
+
 func scanOrg(s scanner) (*keyhouse.Organization, error) {
 	var o keyhouse.Organization
 	var created int64
-	if err := s.Scan(&o.ID, &o.Name, &o.State, &created); err != nil {
+	var maxDays sql.NullInt64
+	if err := s.Scan(&o.ID, &o.Name, &o.State, &created, &maxDays); err != nil {
 		return nil, err
 	}
 	o.CreatedAt = fromMicros(created)
+	if maxDays.Valid {
+		n := int(maxDays.Int64)
+		o.MaxKeyLifetimeDays = &n
+	}
 	return &o, nil
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"keyhouse"
@@ -91,22 +92,32 @@ func (t *txn) DeleteSigningKey(kid string) error {
 // ForEachKey calls fn with every API key, in no particular order, outside
 // any transaction: the loading of the in-memory key index. Only what
 // authentication needs is read: id, organization, environment, client,
-// secret hash and the legacy flag. Each key is a fresh value that fn may
-// keep.
+// secret hash, the legacy flag, the expiry and the allowed addresses.
+// Each key is a fresh value that fn may keep.
 func (s *Store) ForEachKey(ctx context.Context, fn func(*keyhouse.APIKey)) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	t := &txn{ctx: ctx, q: s.db, d: s.d}
-	rows, err := t.query(`SELECT key_id, org_id, environment, client_id, secret_hash, legacy FROM api_keys`)
+	rows, err := t.query(`SELECT key_id, org_id, environment, client_id, secret_hash, legacy,
+		expires_at, allowed_cidrs FROM api_keys`)
 	if err != nil {
 		return translate("load keys", "api key", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k keyhouse.APIKey
-		if err := rows.Scan(&k.KeyID, &k.OrgID, &k.Environment, &k.ClientID, &k.SecretHash, &k.Legacy); err != nil {
+		var expires sql.NullInt64
+		var cidrs string
+		if err := rows.Scan(&k.KeyID, &k.OrgID, &k.Environment, &k.ClientID, &k.SecretHash, &k.Legacy,
+			&expires, &cidrs); err != nil {
 			return translate("load keys", "api key", err)
 		}
+		k.ExpiresAt = fromNullMicros(expires)
+		cs, err := parseStoredCIDRs(cidrs)
+		if err != nil {
+			return fmt.Errorf("load keys: key %s: %w", k.KeyID, err)
+		}
+		k.AllowedCIDRs = cs
 		fn(&k)
 	}
 	return translate("load keys", "api key", rows.Err())
