@@ -11,7 +11,8 @@ import (
 
 // TestKeyLifecycleInstances runs two instances on one PostgreSQL
 // database: a key rolled on A with a 2 s grace works on B until then and
-// is refused there within 1 s after; 100 keys made on A to expire 3 s
+// is refused there within 1 s after, and is in the revocation feed
+// (within 2 s here; announced every 500 ms); 100 keys made on A to expire 3 s
 // ahead are refused on B within 1 s of their expiry (the p99 is logged);
 // addresses bound on A hold on B within 1 s.
 func TestKeyLifecycleInstances(t *testing.T) {
@@ -39,6 +40,13 @@ func TestKeyLifecycleInstances(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("roll: B refused the old key's token %v after its grace ended", stopLatency(t, b, oldBearer, rolled.OldKeyExpiresAt))
+	for queryInt(t, p.dsn, `SELECT COUNT(*) FROM revocations WHERE subject = $1`, old.KeyID) == 0 {
+		if late := time.Since(rolled.OldKeyExpiresAt); late > 2*time.Second {
+			t.Fatalf("the revocation feed has no entry for the rolled key %v after its grace ended", late)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("roll: the revocation feed had the old key %v after its grace ended", time.Since(rolled.OldKeyExpiresAt))
 
 	// 100 keys in 10 clients, each expiring at the same moment.
 	expires := time.Now().Add(5 * time.Second).UTC()

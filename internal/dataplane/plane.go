@@ -211,6 +211,7 @@ func (p *Plane) refresh(ctx context.Context, keyID string) {
 	default:
 		p.keys.put(k)
 	}
+	p.news.ring() // an expiry may have entered the feed
 }
 
 // watch applies other instances' changes as their notices arrive: a

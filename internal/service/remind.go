@@ -9,8 +9,43 @@ import (
 	"keyhouse"
 )
 
-// lifecycleEvery is how often Run does the key lifecycle's work.
-const lifecycleEvery = time.Minute
+// lifecycleEvery is how often Run does the key lifecycle's work;
+// announceEvery, how often it puts the keys that expired in the
+// revocation feed.
+const (
+	lifecycleEvery = time.Minute
+	announceEvery  = 500 * time.Millisecond
+)
+
+// AnnounceExpiries puts the keys that expired by now in the revocation
+// feed (revoked at their expiry), each once whatever the number of
+// instances, and wakes this instance's followers (a notice wakes the
+// others'): a verifier that follows the feed refuses an expired or rolled
+// key's tokens as a deleted key's. This instance refuses them already by
+// its clock. Run calls it every announceEvery.
+func (s *Service) AnnounceExpiries(ctx context.Context) error {
+	now := s.now()
+	due := false
+	err := s.store.View(ctx, func(tx Tx) (err error) { // nearly always nothing: no write
+		due, err = tx.ExpiriesDue(now)
+		return err
+	})
+	if err != nil || !due {
+		return err
+	}
+	var ids []string
+	err = s.store.Update(ctx, func(tx Tx) (err error) {
+		ids, err = tx.AnnounceExpiries(now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("announce expiries: %w", err)
+	}
+	if len(ids) > 0 {
+		s.plane.Changed()
+	}
+	return nil
+}
 
 // remindDays are the reminders an expiring key's Owners get: a week
 // ahead, then a day ahead.

@@ -149,8 +149,8 @@ func (s *Service) Start(ctx context.Context) error {
 // Run does the service's background work until ctx ends: the data
 // plane's (listening, key reloads, last-used times), the intake's group
 // commit, polling the signing keys for changes made by other processes,
-// pruning every minute, and the key lifecycle (KeyLifecycle) every
-// lifecycleEvery.
+// pruning every minute, the key lifecycle (KeyLifecycle) every
+// lifecycleEvery, and the expiries' feed entries every announceEvery.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.intake.run(ctx) })
@@ -158,6 +158,7 @@ func (s *Service) Run(ctx context.Context) {
 	wg.Go(func() { s.pollLoop(ctx) })
 	wg.Go(func() { s.pruneLoop(ctx) })
 	wg.Go(func() { s.every(ctx, lifecycleEvery, "key lifecycle", s.KeyLifecycle) })
+	wg.Go(func() { s.every(ctx, announceEvery, "key expiries", s.AnnounceExpiries) })
 	wg.Wait()
 }
 

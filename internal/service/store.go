@@ -128,6 +128,11 @@ type Tx interface {
 	// EndedRolls returns the keys replaced by a roll whose grace ended
 	// at or before now.
 	EndedRolls(now time.Time) ([]*keyhouse.APIKey, error)
+	// ExpiriesDue reports whether AnnounceExpiries has work at now.
+	ExpiriesDue(now time.Time) (bool, error)
+	// AnnounceExpiries puts the keys expired by now in the revocation
+	// feed, each once, and returns their ids.
+	AnnounceExpiries(now time.Time) ([]string, error)
 
 	// EventSummaries counts received events per client ID of the
 	// environment: since dayStart (today), since weekStart, and in total.

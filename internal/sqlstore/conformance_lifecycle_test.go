@@ -49,6 +49,27 @@ func testKeyLifecycle(t *testing.T, s *Store) {
 		}
 		return nil
 	})
+	announce := func(at time.Time) (due bool, ids []string) {
+		MustView(t, s, func(tx service.Tx) (err error) { due, err = tx.ExpiriesDue(at); return err })
+		MustUpdate(t, s, func(tx service.Tx) (err error) { ids, err = tx.AnnounceExpiries(at); return err })
+		return due, ids
+	}
+	if due, ids := announce(t0.Add(3 * time.Hour)); !due || len(ids) != 2 || ids[0] != soon.KeyID || ids[1] != rolled.KeyID {
+		t.Errorf("AnnounceExpiries 3 h on: due %v, %v; want the two keys expired by then, soonest first", due, ids)
+	}
+	if due, ids := announce(t0.Add(3 * time.Hour)); due || len(ids) != 0 {
+		t.Errorf("AnnounceExpiries again: due %v, %v; want nothing", due, ids)
+	}
+	page, err := s.ListRevocations(t.Context(), -1, 10)
+	if err == nil {
+		page, err = s.ListRevocations(t.Context(), 0, 10)
+	}
+	if err != nil || len(page.Entries) < 2 {
+		t.Fatalf("the feed: %+v, %v", page, err)
+	}
+	if e := page.Entries[len(page.Entries)-2]; e.Subject != soon.KeyID || e.Kind != keyhouse.RevokedAPIKey || !e.At.Equal(*soon.ExpiresAt) {
+		t.Errorf("the feed's entry for the expired key: %+v", e)
+	}
 	claims := []struct {
 		days int
 		want bool

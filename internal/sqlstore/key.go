@@ -176,6 +176,56 @@ func (t *txn) EndedRolls(now time.Time) ([]*keyhouse.APIKey, error) {
 		ORDER BY expires_at, key_id`, micros(now))
 }
 
+// AnnounceExpiries puts every key that expired at or before now, and is
+// not in the revocation feed for it yet, in the feed (revoked at its
+// expiry), once whatever the number of instances, and returns their ids.
+// On PostgreSQL each also notifies every instance that the key changed.
+func (t *txn) AnnounceExpiries(now time.Time) ([]string, error) {
+	rows, err := t.query(`SELECT key_id, expires_at FROM api_keys
+		WHERE expires_at <= ? AND expires_at IS NOT NULL AND expiry_announced = 0
+		ORDER BY expires_at, key_id`, micros(now))
+	if err != nil {
+		return nil, translate("list expiries", "api key", err)
+	}
+	type expiry struct {
+		id string
+		at int64
+	}
+	due, err := scanAll(rows, func(s scanner) (e expiry, err error) { return e, s.Scan(&e.id, &e.at) })
+	if err != nil {
+		return nil, translate("list expiries", "api key", err)
+	}
+	var ids []string
+	for _, e := range due {
+		res, err := t.exec(`UPDATE api_keys SET expiry_announced = 1 WHERE key_id = ? AND expiry_announced = 0`, e.id)
+		if err != nil {
+			return nil, translate("announce expiry", "api key", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			continue // another instance was first
+		}
+		if err := t.appendRevocation(keyhouse.RevokedAPIKey, e.id, fromMicros(e.at)); err != nil {
+			return nil, err
+		}
+		if t.d == Postgres {
+			if _, err := t.exec(`SELECT pg_notify('`+keyChangedChannel+`', ?)`, e.id); err != nil {
+				return nil, translate("notify key changed", "api key", err)
+			}
+		}
+		ids = append(ids, e.id)
+	}
+	return ids, nil
+}
+
+// ExpiriesDue reports whether a key expired at or before now is not in
+// the revocation feed for it yet: a read, before AnnounceExpiries writes.
+func (t *txn) ExpiriesDue(now time.Time) (bool, error) {
+	var due bool
+	err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM api_keys
+		WHERE expires_at <= ? AND expires_at IS NOT NULL AND expiry_announced = 0)`, micros(now)).Scan(&due)
+	return due, translate("find expiries", "api key", err)
+}
+
 // ClaimExpiryReminder records that the reminder of days (7 or 1) before
 // the key's expiry is being sent, and reports whether this call claimed
 // it: false when it, or a later one, was claimed already (by any
