@@ -43,12 +43,12 @@ const (
 
 // Organization is a tenant.
 type Organization struct {
-	ID        string    `json:"organization_id"`
-	Name      string    `json:"name"`
-	State     OrgState  `json:"state"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string
+	Name      string
+	State     OrgState
+	CreatedAt time.Time
 	// MaxKeyLifetimeDays caps the expiry of new keys; nil for none.
-	MaxKeyLifetimeDays *int `json:"max_key_lifetime_days"`
+	MaxKeyLifetimeDays *int
 }
 
 // UserStatus is the life-cycle state of a user.
@@ -95,21 +95,21 @@ func (m *Membership) Active() bool { return m.Status == UserActive }
 // invitation (and has an active account), and CreatedAt is when this
 // organization invited the user.
 type Member struct {
-	ID        string     `json:"id"`
-	Email     string     `json:"email"`
-	Roles     Roles      `json:"roles"`
-	Status    UserStatus `json:"status"`
-	CreatedAt time.Time  `json:"created_at"`
+	ID        string
+	Email     string
+	Roles     Roles
+	Status    UserStatus
+	CreatedAt time.Time
 }
 
 // Client is an integration identity in one organization and environment.
 type Client struct {
-	ClientID      string      `json:"client_id"`
-	OrgID         string      `json:"-"`
-	Name          string      `json:"name"`
-	Environment   Environment `json:"environment"`
-	InitializedAt *time.Time  `json:"initialized_at"`
-	CreatedAt     time.Time   `json:"-"`
+	ClientID      string
+	OrgID         string
+	Name          string
+	Environment   Environment
+	InitializedAt *time.Time
+	CreatedAt     time.Time
 }
 
 // Initialized reports whether keys may be generated for the client.
@@ -118,36 +118,36 @@ func (c *Client) Initialized() bool { return c.InitializedAt != nil }
 // APIKey is a credential of one client. The secret is never stored: only
 // its HMAC (SecretHash) and its last four characters.
 type APIKey struct {
-	KeyID       string      `json:"key_id"`
-	OrgID       string      `json:"-"`
-	Environment Environment `json:"-"`
-	ClientID    string      `json:"-"`
-	SecretHash  []byte      `json:"-"`
-	SecretLast4 string      `json:"secret_last4"`
-	Description *string     `json:"description"` // nil for legacy keys
-	Legacy      bool        `json:"legacy"`
-	CreatedAt   time.Time   `json:"created_at"`
-	CreatedBy   string      `json:"created_by"`
-	LastUsedAt  *time.Time  `json:"last_used_at"`
+	KeyID       string
+	OrgID       string
+	Environment Environment
+	ClientID    string
+	SecretHash  []byte
+	SecretLast4 string
+	Description *string // nil for legacy keys
+	Legacy      bool
+	CreatedAt   time.Time
+	CreatedBy   string
+	LastUsedAt  *time.Time
 	// ExpiresAt is when the key stops working; nil for never.
-	ExpiresAt *time.Time `json:"expires_at"`
+	ExpiresAt *time.Time
 	// AllowedCIDRs are the client addresses the key works from; empty
 	// for anywhere.
-	AllowedCIDRs []netip.Prefix `json:"allowed_cidrs"`
+	AllowedCIDRs []netip.Prefix
 	// ReplacedBy is the key that a roll made in this key's place.
-	ReplacedBy *string `json:"replaced_by"`
+	ReplacedBy *string
 	// Expired is set in listings: whether the key had expired then.
-	Expired bool `json:"expired"`
+	Expired bool
 	// RemindedDays is the last expiry reminder sent (7, then 1); 0 none.
-	RemindedDays int `json:"-"`
+	RemindedDays int
 }
 
 // EventSummary counts the events received for one client.
 type EventSummary struct {
-	Today          int64      `json:"today"`
-	Last7Days      int64      `json:"last_7_days"`
-	Total          int64      `json:"total"`
-	LastReceivedAt *time.Time `json:"last_received_at"`
+	Today          int64
+	Last7Days      int64
+	Total          int64
+	LastReceivedAt *time.Time
 }
 
 // Session is a signed-in user in one organization. The token itself is
@@ -189,15 +189,15 @@ const ActivationTTL = 7 * 24 * time.Hour
 
 // AuditEvent is an append-only record of a security-relevant action.
 type AuditEvent struct {
-	ID          int64       `json:"id"`
-	Time        time.Time   `json:"time"`
-	OrgID       string      `json:"organization_id"`
-	Environment Environment `json:"environment,omitempty"`
-	Actor       string      `json:"actor"`
-	Action      string      `json:"action"`
-	Target      string      `json:"target"`
-	IP          string      `json:"ip"`
-	UserAgent   string      `json:"user_agent"`
+	ID          int64
+	Time        time.Time
+	OrgID       string
+	Environment Environment
+	Actor       string
+	Action      string
+	Target      string
+	IP          string
+	UserAgent   string
 }
 
 // Audit actions.
@@ -279,15 +279,15 @@ type Throttle struct {
 // the API Keys page shows it.
 type ClientDetail struct {
 	*Client
-	Keys   []*APIKey    `json:"keys"`
-	Events EventSummary `json:"events"`
+	Keys   []*APIKey
+	Events EventSummary
 }
 
 // ClientSummary is a client with its data-received summary only: what
 // every role may see.
 type ClientSummary struct {
 	*Client
-	Events EventSummary `json:"events"`
+	Events EventSummary
 }
 
 // Event is one record received through the intake API.

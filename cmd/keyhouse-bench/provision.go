@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"keyhouse"
+	"keyhouse/client"
 	"keyhouse/internal/apikey"
 	"keyhouse/internal/seal"
 	"keyhouse/internal/service"
@@ -129,44 +127,20 @@ func createKeys(tx service.Tx, hasher *apikey.Hasher, orgID string, out []string
 }
 
 // fetchTokens exchanges up to n of the API keys for access tokens at
-// base's token endpoint, eight at a time.
+// base's token endpoint, eight at a time, through package client as an
+// integration would.
 func fetchTokens(ctx context.Context, base string, apiKeys []string, n int) ([]string, error) {
 	n = min(n, len(apiKeys))
 	tokens := make([]string, n)
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
-	defer client.CloseIdleConnections()
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	defer hc.CloseIdleConnections()
 	err := parallel(8, n, func(i int) error {
-		tok, err := fetchToken(ctx, client, base, apiKeys[i])
+		tok, err := client.NewTokenSource(base, apiKeys[i], hc).Token(ctx)
+		if err != nil {
+			return fmt.Errorf("token: %w", err)
+		}
 		tokens[i] = tok
-		return err
+		return nil
 	})
 	return tokens, err
-}
-
-// fetchToken makes one client-credentials exchange.
-func fetchToken(ctx context.Context, client *http.Client, base, apiKey string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/as/token",
-		strings.NewReader("grant_type=client_credentials&scope=integration"))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Basic "+apiKey)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("token: %w", err)
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	buf.ReadFrom(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("token: status %d: %s", resp.StatusCode, strings.TrimSpace(buf.String()))
-	}
-	var out struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal(buf.Bytes(), &out); err != nil || out.AccessToken == "" {
-		return "", fmt.Errorf("token: no access_token in the answer")
-	}
-	return out.AccessToken, nil
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"keyhouse/internal/openapitest"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and many readers.
@@ -79,6 +81,7 @@ func tryServe(t *testing.T, args ...string) (*instance, error) {
 }
 
 // call sends a JSON request and decodes a JSON answer into out (if any).
+// The request and the answer are checked against the OpenAPI document.
 func (in *instance) call(t *testing.T, token, method, path string, body any, want int, out any) {
 	t.Helper()
 	var r io.Reader
@@ -92,7 +95,7 @@ func (in *instance) call(t *testing.T, token, method, path string, body any, wan
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Transport: openapitest.Transport(t, nil)}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

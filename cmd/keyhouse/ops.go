@@ -81,7 +81,7 @@ func (e *env) orgCreate(ctx context.Context, args []string) error {
 		if out.EmailSent {
 			text = fmt.Sprintf("organization %s created (pending)\nactivation link sent to %s", out.OrganizationID, *email)
 		}
-		if err := e.printResult(&c, out, text); err != nil {
+		if err := e.printResult(&c, newCreatedOrgJSON(out), text); err != nil {
 			return err
 		}
 		if out.MailError != "" {
@@ -105,10 +105,7 @@ func (e *env) orgList(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.JSON {
-		if orgs == nil {
-			orgs = []*keyhouse.Organization{}
-		}
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"organizations": orgs})
+		return json.NewEncoder(e.stdout).Encode(newOrgListJSON(orgs))
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSTATE\tCREATED")

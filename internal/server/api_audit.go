@@ -60,7 +60,7 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !wantCSV {
-		writeJSON(w, http.StatusOK, page)
+		writeJSON(w, http.StatusOK, newAuditPageResponse(page))
 		return nil
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -20,10 +20,7 @@ func (s *Server) handleClientList(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []*keyhouse.ClientDetail{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"clients": cs})
+	writeJSON(w, http.StatusOK, newClientListResponse(cs))
 	return nil
 }
 
@@ -36,10 +33,7 @@ func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []*keyhouse.ClientSummary{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"clients": cs})
+	writeJSON(w, http.StatusOK, newSummaryResponse(cs))
 	return nil
 }
 
@@ -48,9 +42,7 @@ func (s *Server) handleClientCreate(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Name string `json:"name"`
-	}
+	var req clientCreateRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -58,7 +50,7 @@ func (s *Server) handleClientCreate(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, c)
+	writeJSON(w, http.StatusCreated, newClientResponse(c))
 	return nil
 }
 
@@ -67,9 +59,7 @@ func (s *Server) handleKeyDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		ConfirmClientID string `json:"confirm_client_id"`
-	}
+	var req keyDeleteRequest
 	// No body is no confirmation: the service answers 422 naming the field.
 	if err := decodeOptional(r, &req); err != nil {
 		return err

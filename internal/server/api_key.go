@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -14,11 +13,7 @@ func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Description  string   `json:"description"`
-		ExpiresAt    *string  `json:"expires_at"`
-		AllowedCIDRs []string `json:"allowed_cidrs"`
-	}
+	var req keyCreateRequest
 	if err := decodeOptional(r, &req); err != nil {
 		return err
 	}
@@ -33,7 +28,7 @@ func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, k)
+	writeJSON(w, http.StatusCreated, newGeneratedKeyResponse(k))
 	return nil
 }
 
@@ -54,10 +49,7 @@ func (s *Server) handleKeyUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Description  *string   `json:"description"`
-		AllowedCIDRs *[]string `json:"allowed_cidrs"`
-	}
+	var req keyUpdateRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -76,7 +68,7 @@ func (s *Server) handleKeyUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, k)
+	writeJSON(w, http.StatusOK, newKeyResponse(k))
 	return nil
 }
 
@@ -85,9 +77,7 @@ func (s *Server) handleKeyRoll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		GraceSeconds *int64 `json:"grace_seconds"`
-	}
+	var req keyRollRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -100,47 +90,6 @@ func (s *Server) handleKeyRoll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, k)
+	writeJSON(w, http.StatusCreated, newRolledKeyResponse(k))
 	return nil
-}
-
-func (s *Server) handleOrganization(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.Service.Organization(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, o)
-	return nil
-}
-
-func (s *Server) handleOrganizationUpdate(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		MaxKeyLifetimeDays json.RawMessage `json:"max_key_lifetime_days"`
-	}
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	days, err := parseLifetime(req.MaxKeyLifetimeDays)
-	if err != nil {
-		return err
-	}
-	o, err := s.Service.SetMaxKeyLifetime(r.Context(), days)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, o)
-	return nil
-}
-
-// parseLifetime reads max_key_lifetime_days: required, null or a whole
-// number of days.
-func parseLifetime(raw json.RawMessage) (*int, error) {
-	if raw == nil {
-		return nil, keyhouse.Errorf(keyhouse.EINVALID, "max_key_lifetime_days: is required (null for none)")
-	}
-	var days *int
-	if err := json.Unmarshal(raw, &days); err != nil {
-		return nil, keyhouse.Errorf(keyhouse.EINVALID, "max_key_lifetime_days: must be null or a whole number of days")
-	}
-	return days, nil
 }

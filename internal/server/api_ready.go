@@ -17,6 +17,6 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Code: keyhouse.EUNAVAILABLE, Message: keyhouse.ErrorMessage(err)})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, statusResponse{Status: "ready"})
 	return nil
 }

@@ -3,21 +3,15 @@ package server
 import (
 	"errors"
 	"net/http"
-
-	"keyhouse/internal/service"
 )
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, statusResponse{Status: "ok"})
 	return nil
 }
 
 func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Token            string `json:"token"`
-		OrganizationName string `json:"organization_name"`
-		OwnerEmail       string `json:"owner_email"`
-	}
+	var req setupRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -25,15 +19,12 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, newCreatedOrganizationResponse(out))
 	return nil
 }
 
 func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Token    string `json:"token"`
-		Password string `json:"password"`
-	}
+	var req activateRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -41,38 +32,35 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, enrolmentResponse{TOTPSecret: out.TOTPSecret, OTPAuthURI: out.OTPAuthURI})
 	return nil
 }
 
 func (s *Server) handleActivateConfirm(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Token string `json:"token"`
-		OTP   string `json:"otp"`
-	}
+	var req activateConfirmRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
 	if err := s.Service.ConfirmActivation(r.Context(), req.Token, req.OTP); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "active"})
+	writeJSON(w, http.StatusOK, statusResponse{Status: "active"})
 	return nil
 }
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
-	var req service.SignInRequest
+	var req signInRequest
 	// A malformed body is a failed sign-in like any other: same answer,
 	// counted and audited. A body over the limit is refused for its size,
 	// which says nothing about any account.
 	if err := decode(r, &req); errors.Is(err, errJSONTooLarge) {
 		return err
 	}
-	out, err := s.Service.SignIn(r.Context(), req)
+	out, err := s.Service.SignIn(r.Context(), req.service())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, newSessionResponse(out))
 	return nil
 }
 
@@ -89,6 +77,6 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, me)
+	writeJSON(w, http.StatusOK, newMeResponse(me))
 	return nil
 }

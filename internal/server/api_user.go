@@ -2,8 +2,6 @@ package server
 
 import (
 	"net/http"
-
-	"keyhouse"
 )
 
 func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
@@ -11,18 +9,12 @@ func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ms == nil {
-		ms = []*keyhouse.Member{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": ms})
+	writeJSON(w, http.StatusOK, newUserListResponse(ms))
 	return nil
 }
 
 func (s *Server) handleUserInvite(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Email string   `json:"email"`
-		Roles []string `json:"roles"`
-	}
+	var req userInviteRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -30,14 +22,12 @@ func (s *Server) handleUserInvite(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, newInvitedResponse(out))
 	return nil
 }
 
 func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Roles []string `json:"roles"`
-	}
+	var req userUpdateRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -45,7 +35,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, m)
+	writeJSON(w, http.StatusOK, newMemberResponse(m))
 	return nil
 }
 
@@ -64,7 +54,7 @@ func (s *Server) handleUserReset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, newInvitedResponse(out))
 	return nil
 }
 
@@ -75,6 +65,6 @@ func (s *Server) handleUserResend(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, newInvitedResponse(out))
 	return nil
 }

@@ -32,34 +32,6 @@ func (s *Server) resourceServer(r *http.Request) (*keyhouse.ResourceServer, erro
 	return rs, err
 }
 
-// revocationsJSON is the answer of GET /v1/revocations, and the data of
-// each of its server-sent events.
-type revocationsJSON struct {
-	Revoked     []revokedKeyJSON `json:"revoked"`
-	RetiredKids []string         `json:"retired_kids"`
-	Cursor      string           `json:"cursor"`
-}
-
-// revokedKeyJSON is one deleted API key of the feed.
-type revokedKeyJSON struct {
-	APIKeyID  string    `json:"api_key_id"`
-	RevokedAt time.Time `json:"revoked_at"`
-}
-
-// newRevocationsJSON returns the answer for a page of the feed.
-func newRevocationsJSON(p *keyhouse.RevocationPage) revocationsJSON {
-	out := revocationsJSON{Revoked: []revokedKeyJSON{}, RetiredKids: []string{}, Cursor: strconv.FormatInt(p.Last, 10)}
-	for _, e := range p.Entries {
-		switch e.Kind {
-		case keyhouse.RevokedAPIKey:
-			out.Revoked = append(out.Revoked, revokedKeyJSON{APIKeyID: e.Subject, RevokedAt: e.At})
-		case keyhouse.RevokedSigningKey:
-			out.RetiredKids = append(out.RetiredKids, e.Subject)
-		}
-	}
-	return out
-}
-
 // feedQuery is what a request to the feed asks: the cursor (-1: start
 // over) and how long to wait for news.
 type feedQuery struct {
@@ -119,7 +91,7 @@ func (s *Server) handleRevocations(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, newRevocationsJSON(page))
+	writeJSON(w, http.StatusOK, newRevocationsResponse(page))
 	return nil
 }
 
@@ -184,7 +156,7 @@ func (s *Server) streamRevocations(ctx context.Context, w http.ResponseWriter, r
 
 // writeEvent writes one server-sent event of the feed.
 func writeEvent(w http.ResponseWriter, page *keyhouse.RevocationPage) error {
-	data, err := json.Marshal(newRevocationsJSON(page))
+	data, err := json.Marshal(newRevocationsResponse(page))
 	if err != nil {
 		return err
 	}

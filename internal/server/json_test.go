@@ -21,12 +21,13 @@ func TestHandWrittenJSON(t *testing.T) {
 		{AccessToken: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", TokenType: "Bearer", ExpiresIn: 1200, Scope: "integration"},
 		{AccessToken: `a"b\c<d>&` + "\x01é\u2028", TokenType: "", ExpiresIn: -1, Scope: "\xff"},
 	} {
-		if got, want := string(tokenJSON(&tok)), encode(tok); got != want {
+		want := encode(tokenResponse{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
+		if got := string(tokenJSON(&tok)); got != want {
 			t.Errorf("tokenJSON = %s, want %s", got, want)
 		}
 	}
 	for _, ids := range [][]string{{}, {"evt_1"}, {"evt_1", "evt_2", `"quoted"`}} {
-		want := encode(map[string]any{"accepted": len(ids), "ids": ids})
+		want := encode(acceptedResponse{Accepted: len(ids), IDs: ids})
 		if got := string(acceptedJSON(ids)); got != want {
 			t.Errorf("acceptedJSON(%q) = %s, want %s", ids, got, want)
 		}

@@ -47,8 +47,7 @@ func newMailFixture(t *testing.T) *mailFixture {
 	f.owner = &keyhousetest.User{Email: "owner@acme.example", OrgID: out.OrganizationID}
 	f.owner.Secret = e.Activate(t, f.link(t, "owner@acme.example"))
 	e.SignIn(t, f.owner)
-	f.srv = httptest.NewServer(server.New(e.Svc, slog.New(slog.DiscardHandler), false))
-	t.Cleanup(f.srv.Close)
+	f.srv = checkedServer(t, server.New(e.Svc, slog.New(slog.DiscardHandler), false))
 	return f
 }
 

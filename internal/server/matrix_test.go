@@ -37,8 +37,7 @@ func newFixture(t testing.TB) *fixture {
 	f.other = e.NewOrg(t, "globex")
 	f.client["own"] = e.NewClient(t, f.owner).ClientID
 	f.client["other"] = e.NewClient(t, f.other).ClientID
-	f.srv = httptest.NewServer(server.New(e.Svc, slog.New(slog.DiscardHandler), false))
-	t.Cleanup(f.srv.Close)
+	f.srv = checkedServer(t, server.New(e.Svc, slog.New(slog.DiscardHandler), false))
 	return f
 }
 

@@ -159,8 +159,8 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// tokenJSON is the RFC 6749 §5.1 answer for t, as encoding/json would
-// write service.IssuedToken.
+// tokenJSON is the RFC 6749 §5.1 answer for t, as encoding/json writes
+// the tokenResponse of the same values.
 func tokenJSON(t *service.IssuedToken) []byte {
 	b := make([]byte, 0, len(t.AccessToken)+96)
 	b = appendJSONString(append(b, `{"access_token":`...), t.AccessToken)
@@ -183,16 +183,10 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if g == nil {
-		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
+		writeJSON(w, http.StatusOK, introspectionResponse{Active: false})
 		return nil
 	}
-	c := g.Claims
-	writeJSON(w, http.StatusOK, map[string]any{
-		"active": true, "scope": c.Scope, "client_id": c.ClientID, "sub": c.ClientID,
-		"aud": c.Audience, "iss": c.Issuer, "exp": c.Expiry.Unix(), "iat": c.IssuedAt.Unix(),
-		"nbf": c.NotBefore.Unix(), "jti": c.ID, "token_type": "Bearer",
-		"org": c.OrgID, "env": c.Env, "api_key_id": c.APIKeyID,
-	})
+	writeJSON(w, http.StatusOK, newIntrospectionResponse(&g.Claims))
 	return nil
 }
 
@@ -227,15 +221,5 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) error {
 	base := s.Service.BaseURL()
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(map[string]any{
-		"issuer":                                base,
-		"token_endpoint":                        base + "/as/token",
-		"jwks_uri":                              base + "/.well-known/jwks.json",
-		"introspection_endpoint":                base + "/oauth2/introspect",
-		"grant_types_supported":                 []string{"client_credentials"},
-		"response_types_supported":              []string{},
-		"scopes_supported":                      []string{service.ScopeIntegration},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-	})
+	return json.NewEncoder(w).Encode(newMetadataResponse(base))
 }

@@ -47,6 +47,8 @@ type Server struct {
 	// wait for news (the revocation feed) answer then.
 	draining context.Context
 	drain    context.CancelFunc
+
+	apiRoutes, pageRoutes []string // the patterns routes registered (routes.go)
 }
 
 // New returns a Server for svc.

@@ -12,8 +12,8 @@ import (
 // Enrolment is the TOTP secret a user adds to an authenticator app while
 // activating.
 type Enrolment struct {
-	TOTPSecret string `json:"totp_secret"`
-	OTPAuthURI string `json:"otpauth_uri"`
+	TOTPSecret string
+	OTPAuthURI string
 }
 
 // Activate checks an invitation link of an address that has no account

@@ -10,8 +10,8 @@ import (
 // AuditPage is one page of the audit report, newest first. NextCursor,
 // when not "", fetches the next (older) page.
 type AuditPage struct {
-	Events     []*keyhouse.AuditEvent `json:"audit_events"`
-	NextCursor string                 `json:"next_cursor"`
+	Events     []*keyhouse.AuditEvent
+	NextCursor string
 }
 
 // ListAudit returns the principal's organization's audit events matching f

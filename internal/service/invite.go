@@ -13,8 +13,8 @@ import (
 // configured; EmailSent reports that it was e-mailed instead.
 type Invited struct {
 	keyhouse.Member
-	ActivationURL string `json:"activation_url,omitempty"`
-	EmailSent     bool   `json:"email_sent,omitempty"`
+	ActivationURL string
+	EmailSent     bool
 }
 
 // InviteUser invites email to the principal's organization with roles: the

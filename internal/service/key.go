@@ -12,13 +12,13 @@ import (
 
 // GeneratedKey is a new API key: the only value that ever holds the secret.
 type GeneratedKey struct {
-	KeyID        string         `json:"key_id"`
-	APIKey       string         `json:"api_key"`
-	Secret       string         `json:"secret"`
-	Description  *string        `json:"description"`
-	CreatedAt    time.Time      `json:"created_at"`
-	ExpiresAt    *time.Time     `json:"expires_at"`
-	AllowedCIDRs []netip.Prefix `json:"allowed_cidrs"`
+	KeyID        string
+	APIKey       string
+	Secret       string
+	Description  *string
+	CreatedAt    time.Time
+	ExpiresAt    *time.Time
+	AllowedCIDRs []netip.Prefix
 }
 
 // KeyRequest is what a new key may be asked to carry.

@@ -68,8 +68,8 @@ func (s *Service) UpdateKey(ctx context.Context, env keyhouse.Environment, clien
 // it, the key it replaces, and when that one stops working.
 type RolledKey struct {
 	GeneratedKey
-	Replaces        string    `json:"replaces"`
-	OldKeyExpiresAt time.Time `json:"old_key_expires_at"`
+	Replaces        string
+	OldKeyExpiresAt time.Time
 }
 
 // RollKey makes a new key in place of keyID, with its description and

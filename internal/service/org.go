@@ -16,10 +16,10 @@ const SetupTTL = 24 * time.Hour
 // out: e-mailed (EmailSent), or as ActivationURL for the operator to pass
 // on, without a Mailer or when the e-mail failed (MailError says why).
 type CreatedOrg struct {
-	OrganizationID string `json:"organization_id"`
-	ActivationURL  string `json:"activation_url,omitempty"`
-	EmailSent      bool   `json:"email_sent,omitempty"`
-	MailError      string `json:"mail_error,omitempty"`
+	OrganizationID string
+	ActivationURL  string
+	EmailSent      bool
+	MailError      string
 }
 
 // EnsureSetupLink returns a fresh one-time setup link when the deployment

@@ -64,11 +64,11 @@ func can(p *keyhouse.Principal, perm permission) error {
 // API keys, initialize clients, view keys, manage users or read the audit
 // report, for views that hide what the user may not do.
 type Can struct {
-	ViewKeys    bool `json:"view_keys"`
-	InitClient  bool `json:"init_client"`
-	ManageKeys  bool `json:"manage_keys"`
-	ManageUsers bool `json:"manage_users"`
-	Audit       bool `json:"audit"`
+	ViewKeys    bool
+	InitClient  bool
+	ManageKeys  bool
+	ManageUsers bool
+	Audit       bool
 }
 
 // Permissions returns what the principal in ctx may do.

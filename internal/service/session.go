@@ -11,10 +11,10 @@ import (
 
 // SignInRequest is what a person types to sign in.
 type SignInRequest struct {
-	Email          string `json:"email"`
-	Password       string `json:"password"`
-	OTP            string `json:"otp"`
-	OrganizationID string `json:"organization_id"`
+	Email          string
+	Password       string
+	OTP            string
+	OrganizationID string
 
 	// invitation, when set, is the token of an invitation that the account
 	// accepts as it signs in: the session is in the invitation's
@@ -24,10 +24,10 @@ type SignInRequest struct {
 
 // SignedIn is a new session. Token is shown once, to the caller.
 type SignedIn struct {
-	Token          string         `json:"token"`
-	ExpiresAt      time.Time      `json:"expires_at"`
-	OrganizationID string         `json:"organization_id"`
-	Roles          keyhouse.Roles `json:"roles"`
+	Token          string
+	ExpiresAt      time.Time
+	OrganizationID string
+	Roles          keyhouse.Roles
 }
 
 var errCredentials = keyhouse.Errorf(keyhouse.ECREDENTIALS, "the e-mail, password or code is not right")
@@ -256,11 +256,11 @@ func (s *Service) SignOut(ctx context.Context) error {
 
 // Me describes the principal in ctx.
 type Me struct {
-	UserID       string                 `json:"user_id"`
-	Email        string                 `json:"email"`
-	Organization *keyhouse.Organization `json:"organization"`
-	Roles        keyhouse.Roles         `json:"roles"`
-	Permissions  Can                    `json:"permissions"`
+	UserID       string
+	Email        string
+	Organization *keyhouse.Organization
+	Roles        keyhouse.Roles
+	Permissions  Can
 }
 
 // Me returns the signed-in user, organization and roles.

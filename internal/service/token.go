@@ -17,10 +17,10 @@ const ScopeIntegration = "integration"
 
 // IssuedToken is an access token and what the token endpoint answers.
 type IssuedToken struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope"`
+	AccessToken string
+	TokenType   string
+	ExpiresIn   int
+	Scope       string
 }
 
 // Grant is what a verified access token allows: sending data as one key
