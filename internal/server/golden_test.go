@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"keyhouse/internal/keyhousetest"
 )
@@ -27,7 +28,7 @@ var volatile = map[string]bool{
 	"nbf": true, "created_at": true, "initialized_at": true, "last_used_at": true,
 	"last_received_at": true, "expires_at": true, "time": true, "target": true,
 	"activation_url": true, "next_cursor": true, "ids": true, "email": true, "created_by": true,
-	"cursor": true, "revoked_at": true,
+	"cursor": true, "revoked_at": true, "replaces": true, "old_key_expires_at": true,
 }
 
 // localURL is the test server's address, which changes from run to run.
@@ -156,6 +157,16 @@ func TestGoldenAnswers(t *testing.T) {
 	checkGolden(t, "healthz", f.send(t, "GET", "/healthz", "", "", ""))
 	checkGolden(t, "readyz", f.send(t, "GET", "/readyz", "", "", ""))
 	checkGolden(t, "events_unauthorized", f.send(t, "POST", "/v1/events", "Bearer nope", "application/json", `{}`))
+
+	// The key lifecycle: the organization's policy, a key with an expiry
+	// and addresses, and its roll (the new key expires at the maximum).
+	org := "/api/v1/organization"
+	checkGolden(t, "organization", f.send(t, "GET", org, owner, "", ""))
+	checkGolden(t, "organization_update", f.send(t, "PATCH", org, owner, "application/json", `{"max_key_lifetime_days":30}`))
+	expires := f.e.Clock.Now().Add(24 * time.Hour).Format(time.RFC3339)
+	resp = f.send(t, "POST", keys, owner, "application/json", `{"description":"Billing","expires_at":"`+expires+`","allowed_cidrs":["203.0.113.0/24"]}`)
+	checkGolden(t, "key_roll", f.send(t, "POST", keys+"/"+jsonField(t, resp, "key_id")+"/roll", owner, "application/json", `{"grace_seconds":3600}`))
+	f.send(t, "PATCH", org, owner, "application/json", `{"max_key_lifetime_days":null}`)
 
 	oauthErrors := []struct{ name, auth, body string }{
 		{"oauth_invalid_client", "Basic bm9wZTpub3Bl", "grant_type=client_credentials"},

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -26,8 +25,7 @@ func newLifecycleFixture(t *testing.T) *lifecycleFixture {
 	f.srv.Close()
 	h := server.New(f.e.Svc, slog.New(slog.DiscardHandler), false)
 	h.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	f.srv = httptest.NewServer(h)
-	t.Cleanup(f.srv.Close)
+	f.srv = checkedServer(t, h)
 	return &lifecycleFixture{dataFixture: f, keys: "/api/v1/environments/sandbox/clients/" + f.client["own"] + "/keys"}
 }
 
