@@ -28,6 +28,8 @@ type Organization struct {
 	Name      string    `json:"name"`
 	State     string    `json:"state"`
 	CreatedAt time.Time `json:"created_at"`
+	// MaxKeyLifetimeDays caps new keys' expiry, in days; nil for none.
+	MaxKeyLifetimeDays *int `json:"max_key_lifetime_days"`
 }
 
 // Permissions says what the signed-in user may do.
@@ -76,16 +78,42 @@ type Key struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	CreatedBy   string     `json:"created_by"`
 	LastUsedAt  *time.Time `json:"last_used_at"`
+	ExpiresAt   *time.Time `json:"expires_at"` // nil: never
+	// AllowedCIDRs are the client addresses the key works from; empty for
+	// anywhere.
+	AllowedCIDRs []string `json:"allowed_cidrs"`
+	ReplacedBy   *string  `json:"replaced_by"` // the key a roll made in its place
+	Expired      bool     `json:"expired"`     // whether it had expired when listed
 }
 
 // GeneratedKey is a new key: the only answer that holds its secret.
 // APIKey is the HTTP Basic credential (base64 of key id ":" secret).
 type GeneratedKey struct {
-	KeyID       string    `json:"key_id"`
-	APIKey      string    `json:"api_key"`
-	Secret      string    `json:"secret"`
-	Description *string   `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
+	KeyID        string     `json:"key_id"`
+	APIKey       string     `json:"api_key"`
+	Secret       string     `json:"secret"`
+	Description  *string    `json:"description"`
+	CreatedAt    time.Time  `json:"created_at"`
+	ExpiresAt    *time.Time `json:"expires_at"` // nil: never
+	AllowedCIDRs []string   `json:"allowed_cidrs"`
+}
+
+// RolledKey is a roll's answer: the new key (its secret in this answer
+// only), the key it replaces, and when that one stops working.
+type RolledKey struct {
+	GeneratedKey
+	Replaces        string    `json:"replaces"`
+	OldKeyExpiresAt time.Time `json:"old_key_expires_at"`
+}
+
+// KeyOptions is what a new key may carry besides its description: an
+// expiry (nil: never, or the organization's maximum lifetime) and the
+// client addresses it works from (CIDR ranges or addresses; none:
+// anywhere).
+type KeyOptions struct {
+	Description  string
+	ExpiresAt    *time.Time
+	AllowedCIDRs []string
 }
 
 // Member is a user as seen from the organization. ActivationURL and
