@@ -32,6 +32,9 @@ type Store interface {
 	// TouchKeys sets last_used_at for many keys in one transaction; ids of
 	// keys deleted since are ignored.
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
+	// AddKeyDays adds per-day request counts of API keys in one
+	// transaction.
+	AddKeyDays(ctx context.Context, counts []keyhouse.KeyDay) error
 	// ListRevocations reads at most limit entries of the revocation feed
 	// after the cursor after (every retained entry when after is
 	// negative), oldest first.
@@ -144,8 +147,9 @@ func (p *Plane) RevokedSigningKeys(n int) {
 // Put adds a key created or imported by this instance to the index.
 func (p *Plane) Put(k *keyhouse.APIKey) { p.keys.put(k) }
 
-// RecordUse notes that keyID authenticated at t, for last_used_at.
-func (p *Plane) RecordUse(keyID string, t time.Time) { p.usage.record(keyID, t) }
+// RecordUse notes that k authenticated at t, for last_used_at and the
+// per-day request counts (key_days).
+func (p *Plane) RecordUse(k *keyhouse.APIKey, t time.Time) { p.usage.used(k, t) }
 
 // FlushUsage writes the pending last-used times now.
 func (p *Plane) FlushUsage(ctx context.Context) error { return p.usage.flush(ctx) }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"keyhouse"
 )
 
 // usage batches the last-used times of API keys so that authenticating a
@@ -25,10 +27,30 @@ type usage struct {
 	lastWait time.Duration
 	mu       sync.Mutex
 	seen     map[string]time.Time
+	days     map[dayKey]int64 // requests per key and UTC day, for key_days
+}
+
+// dayKey is one key's UTC day in usage.days.
+type dayKey struct {
+	org, client, key string
+	env              keyhouse.Environment
+	day              time.Time
 }
 
 func newUsage(store Store, logger *slog.Logger) *usage {
-	return &usage{store: store, logger: logger, lastWait: usageLastWait, seen: make(map[string]time.Time)}
+	return &usage{store: store, logger: logger, lastWait: usageLastWait, seen: make(map[string]time.Time), days: make(map[dayKey]int64)}
+}
+
+// used notes a request authenticated with k at t: its last-used time and
+// one more request on t's day, both written by the next flush.
+func (u *usage) used(k *keyhouse.APIKey, t time.Time) {
+	dk := dayKey{org: k.OrgID, client: k.ClientID, key: k.KeyID, env: k.Environment, day: t.UTC().Truncate(24 * time.Hour)}
+	u.mu.Lock()
+	if t.After(u.seen[k.KeyID]) {
+		u.seen[k.KeyID] = t
+	}
+	u.days[dk]++
+	u.mu.Unlock()
 }
 
 // record notes that keyID was used at t.
@@ -62,9 +84,15 @@ const usageLastWait = 10 * time.Second
 // ones are kept for the next flush, unless a newer time arrived meanwhile.
 func (u *usage) flush(ctx context.Context) error {
 	u.mu.Lock()
-	batch := u.seen
-	u.seen = make(map[string]time.Time)
+	batch, days := u.seen, u.days
+	u.seen, u.days = make(map[string]time.Time), make(map[dayKey]int64)
 	u.mu.Unlock()
+	if err := u.addDays(ctx, days); err != nil {
+		for _, id := range slices.Sorted(maps.Keys(batch)) {
+			u.record(id, batch[id])
+		}
+		return err
+	}
 	ids := slices.Sorted(maps.Keys(batch))
 	for len(ids) > 0 {
 		n := min(len(ids), usageChunk)
@@ -103,6 +131,29 @@ func (u *usage) run(ctx context.Context, interval time.Duration) {
 			return
 		}
 	}
+}
+
+// addDays writes the per-day request counts in one transaction; on
+// failure they are kept for the next flush.
+func (u *usage) addDays(ctx context.Context, days map[dayKey]int64) error {
+	if len(days) == 0 {
+		return nil
+	}
+	counts := make([]keyhouse.KeyDay, 0, len(days))
+	for k, n := range days {
+		counts = append(counts, keyhouse.KeyDay{OrgID: k.org, Environment: k.env, ClientID: k.client, KeyID: k.key, Day: k.day, Count: n})
+	}
+	ctx, cancel := context.WithTimeout(ctx, touchWait)
+	defer cancel()
+	if err := u.store.AddKeyDays(ctx, counts); err != nil {
+		u.mu.Lock()
+		for k, n := range days {
+			u.days[k] += n
+		}
+		u.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // touchWait bounds the writing of one chunk of last-used times.

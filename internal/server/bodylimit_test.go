@@ -30,11 +30,11 @@ func TestBodyLimits(t *testing.T) {
 		{"token form under 16 KiB", "/as/token", form, "grant_type=client_credentials&x=" + pad(15<<10), map[string]string{"Authorization": "Basic " + f.key.APIKey},
 			200, `"access_token"`},
 		{"console form over 16 KiB", "/login", form, "step=password&email=" + pad(16<<10), nil,
-			413, "form: at most 16 KiB"},
+			413, "Form must be at most 16 KiB"},
 		{"console form under 16 KiB", "/login", form, "step=password&email=" + pad(15<<10), nil,
 			422, "Sign in"},
 		{"console form malformed", "/login", form, "step=password&email=%zz", nil,
-			400, "form: malformed"},
+			400, "Malformed application/x-www-form-urlencoded body"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -278,7 +278,7 @@ func TestConsoleInviteSentTo(t *testing.T) {
 	f.smtp.Refuse("erin@acme.example", true)
 	resp, body = w.post("/admin/users", url.Values{"email": {"erin@acme.example"}, "roles": {"view"}})
 	erin := f.members(t, f.owner.Token)["erin@acme.example"]["id"].(string)
-	if resp.StatusCode != 502 || !strings.Contains(body, `role="alert">email: the invitation is saved, but the e-mail to erin@acme.example could not be sent (the mail server refused the recipient (550 5.1.1))`) ||
+	if resp.StatusCode != 502 || !strings.Contains(body, `role="alert">The invitation is saved, but the e-mail to erin@acme.example could not be sent (the mail server refused the recipient (550 5.1.1))`) ||
 		!strings.Contains(body, `action="/admin/users/`+erin+`/invitation"`) || strings.Contains(body, "khl_") {
 		t.Fatalf("invite form, e-mail refused: %d\n%s", resp.StatusCode, body)
 	}

@@ -89,6 +89,7 @@ func (s *Server) routes() http.Handler {
 	page.Handle("POST /admin/users/{id}/invitation", c(s.handleUserResendForm))
 	page.Handle("GET /admin/audit", c(s.handleAuditPage))
 	page.Handle("GET /admin/audit/export.csv", c(s.handleAuditExport))
+	page.Handle("GET /", http.HandlerFunc(s.handleNotFound)) // every other page address: 404 in the layout
 
 	// Cookies are for the console: cross-origin state changes are refused.
 	// Admission control comes first: the excess is refused before any work.

@@ -14,11 +14,16 @@ type dashboardView struct {
 }
 
 type dashboardEnv struct {
-	Env     keyhouse.Environment
-	Title   string
-	Clients []*keyhouse.ClientSummary
-	Total   keyhouse.EventSummary
+	Env      keyhouse.Environment
+	Title    string
+	Clients  []*keyhouse.ClientSummary
+	Total    keyhouse.EventSummary
+	Events   *barChart // events received per day, per client
+	Requests *barChart // requests authenticated with the keys, per day
 }
+
+// chartDays is how many days the dashboard's charts show.
+const chartDays = 30
 
 func (s *Server) handleDashboardPage(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.signedInChrome(r, "Dashboard", "dashboard")
@@ -38,9 +43,36 @@ func (s *Server) handleDashboardPage(w http.ResponseWriter, r *http.Request) err
 			de.Total.Last7Days += c.Events.Last7Days
 			de.Total.Total += c.Events.Total
 		}
+		if len(cs) > 0 {
+			if err := s.dashboardCharts(r, &de); err != nil {
+				return err
+			}
+		}
 		v.Envs = append(v.Envs, de)
 	}
 	return s.render(w, http.StatusOK, "dashboard.html", v)
+}
+
+// dashboardCharts draws an environment's charts of the last chartDays.
+func (s *Server) dashboardCharts(r *http.Request, de *dashboardEnv) error {
+	a, err := s.Service.Activity(r.Context(), de.Env, chartDays)
+	if err != nil {
+		return err
+	}
+	var events []chartSeries
+	requests := chartSeries{Name: "All keys", Values: make([]int64, len(a.Days))}
+	for _, c := range de.Clients {
+		if vs := a.Events[c.ClientID]; vs != nil {
+			events = append(events, chartSeries{Name: c.Name, Values: vs})
+		}
+		for i, v := range a.Requests[c.ClientID] {
+			requests.Values[i] += v
+		}
+	}
+	de.Events = newBarChart("events-"+string(de.Env), "Events received", "event", a.Days, events)
+	de.Requests = newBarChart("requests-"+string(de.Env), "Token requests", "request", a.Days, []chartSeries{requests})
+	de.Requests.mono()
+	return nil
 }
 
 // envTitle is an environment as the console names it.

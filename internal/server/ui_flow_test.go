@@ -75,6 +75,7 @@ func TestConsoleSeedFlow(t *testing.T) {
 		t.Errorf("warning = %q", w)
 	}
 	b.screenshot("generate-dialog", false)
+	inspect(t, b, "generate dialog")
 
 	b.click("#copy-api-key")
 	b.waitFor(`document.querySelector("#copy-api-key").dataset.copied === "true"`)
@@ -106,10 +107,12 @@ func TestConsoleSeedFlow(t *testing.T) {
 		t.Fatal("the page shows the secret again after a reload")
 	}
 	b.screenshot("api-keys", true)
+	inspect(t, b, "api keys")
 
 	// Edit the description.
 	b.click("#edit-open-" + keyID)
 	b.visible("#edit-" + keyID)
+	inspect(t, b, "edit dialog")
 	b.typeInto("#edit-"+keyID+"-description", "Checkout, EU store")
 	b.click("#edit-" + keyID + " button[type=submit]")
 	b.waitXPath(`//tr[@id="key-` + keyID + `"]//td[contains(., "Checkout, EU store")]`)
@@ -130,13 +133,14 @@ func TestConsoleSeedFlow(t *testing.T) {
 	}
 	eval[chromedp.Void](b, `document.querySelector(`+jsString("#delete-"+keyID+" form")+`).submit()`)
 	b.visible("#delete-" + keyID + "-error")
-	if got := b.textContent("#delete-" + keyID + "-error"); got != "confirm_client_id: must equal the client ID exactly" {
+	if got := b.textContent("#delete-" + keyID + "-error"); got != "Confirm client ID must equal the client ID exactly" {
 		t.Errorf("server's answer to a wrong client ID: %q", got)
 	}
 	if got := b.textContent(confirm); got != "" || eval[string](b, `document.querySelector(`+jsString(confirm)+`).value`) != wrong {
 		t.Error("the refused form lost what was typed")
 	}
 	b.screenshot("delete-dialog", false)
+	inspect(t, b, "delete dialog, refused")
 	if got := tokenStatus(t, f, apiKey); got != 200 {
 		t.Fatalf("the key stopped working after a refused delete: %d", got)
 	}

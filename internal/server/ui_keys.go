@@ -55,8 +55,12 @@ type keyRow struct {
 	Edit, Delete, Roll   dialogForm
 	Status               string // "Stops working in 23 hours", "Expired", ""
 	ClientName           string
-	Addresses            string // the Edit dialog's allowed addresses, as typed
+	Addresses            string     // the Edit dialog's allowed addresses, as typed
+	Spark                *sparkline // requests per day, the last sparkDays
 }
+
+// sparkDays is how many days a key's sparkline shows.
+const sparkDays = 14
 
 // dialogForm is the state of one dialog's form: open or not, what was
 // typed, and the server's message when it refused.
@@ -104,6 +108,10 @@ func (s *Server) newKeysView(r *http.Request, env keyhouse.Environment, open str
 	if err != nil {
 		return nil, err
 	}
+	a, err := s.Service.Activity(r.Context(), env, sparkDays)
+	if err != nil {
+		return nil, err
+	}
 	v := &keysView{chrome: c, Env: env, MaxLifetime: org.MaxKeyLifetimeDays, Expiries: expiryChoices(org.MaxKeyLifetimeDays), Graces: graceChoices}
 	now := s.Service.Now()
 	for _, e := range keyhouse.Environments {
@@ -118,6 +126,7 @@ func (s *Server) newKeysView(r *http.Request, env keyhouse.Environment, open str
 				DeleteHref: keysURL(env, cd.ClientID, "delete", k.KeyID) + "#delete-" + k.KeyID,
 				RollHref:   keysURL(env, cd.ClientID, "roll", k.KeyID) + "#roll-" + k.KeyID,
 				Status:     keyStatus(k, now), ClientName: cd.Name, Addresses: keyhouse.FormatCIDRs(k.AllowedCIDRs),
+				Spark: newSparkline(a.Days, a.Keys[k.KeyID]),
 			}
 			row.Keys = append(row.Keys, kr)
 			if expiringSoon(k, now) {
@@ -211,7 +220,7 @@ func (s *Server) handleClientInitForm(w http.ResponseWriter, r *http.Request) er
 		if verr != nil {
 			return verr
 		}
-		v.Init = dialogForm{Open: true, Value: name, Error: keyhouse.ErrorMessage(err)}
+		v.Init = dialogForm{Open: true, Value: name, Error: pageMessage(err)}
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "apikeys.html", v)
 	} else if err != nil {
 		return err
@@ -248,7 +257,7 @@ func (s *Server) handleKeyGenerateForm(w http.ResponseWriter, r *http.Request) e
 		if row == nil {
 			return err
 		}
-		row.Error = keyhouse.ErrorMessage(err)
+		row.Error = pageMessage(err)
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "apikeys.html", v)
 	}
 	return s.renderGenerated(w, r, env, clientID, &generatedKey{GeneratedKey: gen})
@@ -289,10 +298,10 @@ func (s *Server) handleKeyDescriptionForm(w http.ResponseWriter, r *http.Request
 			return verr
 		}
 		if k := v.key(clientID, keyID); k != nil {
-			k.Edit = dialogForm{Open: true, Value: desc, Error: keyhouse.ErrorMessage(err)}
+			k.Edit = dialogForm{Open: true, Value: desc, Error: pageMessage(err)}
 			k.Addresses = r.PostFormValue("allowed_cidrs")
 		} else {
-			v.Alert = keyhouse.ErrorMessage(err)
+			v.Alert = pageMessage(err)
 		}
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "apikeys.html", v)
 	} else if err != nil {
@@ -318,9 +327,9 @@ func (s *Server) handleKeyDeleteForm(w http.ResponseWriter, r *http.Request) err
 			return verr
 		}
 		if k := v.key(clientID, keyID); k != nil {
-			k.Delete = dialogForm{Open: true, Value: confirm, Error: keyhouse.ErrorMessage(err)}
+			k.Delete = dialogForm{Open: true, Value: confirm, Error: pageMessage(err)}
 		} else {
-			v.Alert = keyhouse.ErrorMessage(err)
+			v.Alert = pageMessage(err)
 		}
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "apikeys.html", v)
 	} else if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,8 +46,36 @@ func (s *Server) console(h handlerFunc) http.Handler {
 		} else if err != nil {
 			return err
 		}
-		return h(w, r.WithContext(keyhouse.NewContextWithPrincipal(r.Context(), p)))
+		r = r.WithContext(keyhouse.NewContextWithPrincipal(r.Context(), p))
+		if err := h(w, r); err != nil {
+			// The error page of a signed-in person is inside the layout,
+			// with the navigation: write it with the principal.
+			s.writePageError(w, r, err)
+		}
+		return nil
 	})
+}
+
+// errPageNotFound is the answer to an address the console does not have.
+var errPageNotFound = keyhouse.Errorf(keyhouse.ENOTFOUND, "There is no page at this address. Check the link, or go back to the dashboard.")
+
+// handleNotFound answers every GET of an address no route matches: under
+// the API's prefixes as the mux would, else a page inside the layout
+// (with the navigation when the browser has a live session).
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	for _, prefix := range []string{"/api/", "/v1/", "/oauth2/", "/as/", "/.well-known/"} {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			http.NotFound(w, r) // the API's answer as before: not a page
+			return
+		}
+	}
+	setPageHeaders(w)
+	if token := s.sessionToken(r); token != "" {
+		if p, err := s.Service.Authenticate(r.Context(), token); err == nil {
+			r = r.WithContext(keyhouse.NewContextWithPrincipal(r.Context(), p))
+		}
+	}
+	s.writePageError(w, r, errPageNotFound)
 }
 
 // toLogin redirects to the sign-in page with a message key, and the page
@@ -114,12 +143,14 @@ func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, err erro
 		return
 	}
 	status, _ := s.statusFor(w, r, err)
-	v := errorView{Status: status, Message: keyhouse.ErrorMessage(err)}
+	v := errorView{Status: status, Message: pageMessage(err)}
 	switch status {
 	case http.StatusForbidden:
 		v.Heading = "You don't have access to this page"
 	case http.StatusNotFound:
 		v.Heading = "Page not found"
+	case http.StatusUnprocessableEntity, http.StatusBadRequest:
+		v.Heading = "This request was refused"
 	case http.StatusRequestEntityTooLarge:
 		v.Heading = "The form is too large"
 	case http.StatusServiceUnavailable:
@@ -133,6 +164,10 @@ func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, err erro
 		if c, err := s.signedInChrome(r, v.Title, ""); err == nil {
 			c.Title = v.Title
 			v.chrome = c
+			if status == http.StatusForbidden && len(c.Me.Roles) > 0 {
+				v.Message = fmt.Sprintf("As %s in %s you may see %s. If you need more, ask an Owner or an Admin of %s.",
+					roleList(c.Me.Roles), c.Me.Organization.Name, roleText(c.Me.Roles[0]), c.Me.Organization.Name)
+			}
 		}
 	}
 	if err := s.render(w, status, "error.html", v); err != nil {
@@ -150,6 +185,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) error {
 // notices are the success messages a redirect may ask a page to show, by
 // key: pages never echo text from the address.
 var notices = map[string]string{
+	"welcome":     "Your account is active and you are signed in. Your authenticator's code works once: next time, sign in with a new one.",
 	"activated":   "Your account is active. Sign in with your password and a code from your authenticator app.",
 	"ended":       "Your session has ended. Sign in again to continue.",
 	"signed-out":  "You have signed out.",

@@ -91,17 +91,16 @@ func (u *ui) funcs() template.FuncMap {
 			}
 			return "/static/" + name + "?v=" + f.version, nil
 		},
-		"when":     when,
-		"whenp":    func(t *time.Time) string { return whenOr(t, "Never") },
-		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"roleName": roleName,
-		"roleList": func(rs keyhouse.Roles) string {
-			names := make([]string, len(rs))
-			for i, r := range rs {
-				names[i] = roleName(r)
-			}
-			return strings.Join(names, ", ")
-		},
+		"when":           when,
+		"whenp":          func(t *time.Time) string { return whenOr(t, "Never") },
+		"ago":            ago,
+		"auditWord":      auditWord,
+		"initial":        initial,
+		"n":              thousands,
+		"day":            func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"iso":            func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"roleName":       roleName,
+		"roleList":       roleList,
 		"deref":          deref,
 		"inc":            func(i int) int { return i + 1 },
 		"envTitle":       envTitle,
@@ -114,6 +113,15 @@ func (u *ui) funcs() template.FuncMap {
 	}
 }
 
+// initial is the first letter of an e-mail address, for the account
+// button.
+func initial(email string) string {
+	if email == "" {
+		return "?"
+	}
+	return strings.ToUpper(email[:1])
+}
+
 // when formats a time for people: UTC, to the minute.
 func when(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04") + " UTC" }
 
@@ -122,6 +130,15 @@ func whenOr(t *time.Time, none string) string {
 		return none
 	}
 	return when(*t)
+}
+
+// roleList names roles as the console does: "Owner, Admin".
+func roleList(rs keyhouse.Roles) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = roleName(r)
+	}
+	return strings.Join(names, ", ")
 }
 
 // roleName is a role as the console names it.
@@ -176,6 +193,7 @@ type chrome struct {
 	Alert  string      // a page-level error message
 	Clean  string      // when set, the script replaces the address with it
 	Narrow bool        // a form on its own (sign-in, activation)
+	Now    time.Time   // the service's clock, for "3 minutes ago"
 }
 
 // crumb is one step of the breadcrumbs.
@@ -197,7 +215,7 @@ func (s *Server) signedInChrome(r *http.Request, title, nav string, crumbs ...cr
 	if err != nil {
 		return chrome{}, err
 	}
-	return chrome{Title: title, Me: me, Can: me.Permissions, Nav: nav, Crumbs: crumbs}, nil
+	return chrome{Title: title, Me: me, Can: me.Permissions, Nav: nav, Crumbs: crumbs, Now: s.Service.Now()}, nil
 }
 
 // render writes a page: the layout around the page's content template,

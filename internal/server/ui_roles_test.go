@@ -92,7 +92,7 @@ func TestConsoleDescriptionTooLong(t *testing.T) {
 	}
 	b.click("#edit-" + keyID + " button[type=submit]")
 	b.visible("#edit-" + keyID + "-error")
-	if got := b.textContent("#edit-" + keyID + "-error"); got != "description: at most 255 characters (got 256)" {
+	if got := b.textContent("#edit-" + keyID + "-error"); got != "Description must be at most 255 characters" {
 		t.Errorf("server message = %q", got)
 	}
 	if !eval[bool](b, `document.querySelector("#edit-`+keyID+`").matches(":modal")`) {

@@ -55,7 +55,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 	binding := s.signInBinding(w, r)
 	req, err := s.Service.OpenSignIn(r.Context(), r.PostFormValue("state"), binding)
 	if keyhouse.ErrorCode(err) == keyhouse.EINVALID {
-		v.Step, v.Error = "password", keyhouse.ErrorMessage(err)
+		v.Step, v.Error = "password", pageMessage(err)
 		return s.render(w, http.StatusUnprocessableEntity, "login.html", v)
 	} else if err != nil {
 		return err
@@ -76,13 +76,21 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	case code == keyhouse.ECREDENTIALS || code == keyhouse.ETHROTTLED || code == keyhouse.EINVALID ||
 		code == keyhouse.EUNAVAILABLE && errors.Is(err, service.ErrBusy):
-		v.Step, v.Error = "password", keyhouse.ErrorMessage(err)
+		v.Step, v.Error = "password", pageMessage(err)
+		if code == keyhouse.ECREDENTIALS {
+			v.Error += ". " + codeOnce
+		}
 		setRetryAfter(w, err, statusOf[code])
 		return s.render(w, statusOf[code], "login.html", v)
 	default:
 		return err
 	}
 }
+
+// codeOnce follows a refused sign-in: the code shown right after it was
+// used (at activation, or a sign-in a moment ago) is refused, and nothing
+// else would tell why.
+const codeOnce = "An authenticator code works once: if you have just used this one, wait for the next."
 
 // signInCookie is the cookie that binds the console's sealed sign-in
 // states to the browser that started the sign-in.
@@ -132,13 +140,13 @@ func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) error 
 }
 
 // fieldError returns the field a service message names ("description:
-// at most 255 characters" names description) and the whole message.
+// at most 255 characters" names description) and the message in the
+// console's words.
 func fieldError(err error) (field, msg string) {
-	msg = keyhouse.ErrorMessage(err)
-	if f, _, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(f, " ") {
-		return f, msg
+	if f, _, ok := strings.Cut(keyhouse.ErrorMessage(err), ": "); ok && !strings.ContainsAny(f, " ") {
+		return f, pageMessage(err)
 	}
-	return "", msg
+	return "", pageMessage(err)
 }
 
 // formError reports whether err is one a form shows next to its fields

@@ -24,12 +24,22 @@ type setupView struct {
 	ActivationURL         string            // after success: the link to pass on
 	ActivatePath          string            // the same link on this site
 	Sent                  bool              // after success: the link was e-mailed to Email
+	Dead                  string            // "missing" or "dead": no form, say what to do
 }
 
 func (s *Server) handleSetupPage(w http.ResponseWriter, r *http.Request) error {
 	v := setupView{chrome: chrome{Title: "Set up keyhouse", Narrow: true}, Token: r.URL.Query().Get("token")}
 	if v.Token == "" {
-		v.Alert = "This page needs the one-time setup link that keyhouse printed in its log when it first started."
+		v.Title, v.Dead = "This page needs a setup link", "missing"
+		return s.render(w, http.StatusNotFound, "setup.html", v)
+	}
+	err := s.Service.CheckSetupLink(r.Context(), v.Token)
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
+		v.Title, v.Dead = "This setup link does not work", "dead"
+		return s.render(w, http.StatusNotFound, "setup.html", v)
+	}
+	if err != nil {
+		return err
 	}
 	return s.render(w, http.StatusOK, "setup.html", v)
 }
@@ -139,7 +149,7 @@ func (s *Server) handleActivateAcceptForm(w http.ResponseWriter, r *http.Request
 		return verr
 	}
 	if v.Step == "accept" {
-		v.Alert, status = keyhouse.ErrorMessage(err), statusOf[keyhouse.ErrorCode(err)]
+		v.Alert, status = pageMessage(err), statusOf[keyhouse.ErrorCode(err)]
 	}
 	return s.render(w, status, "activate.html", v)
 }
@@ -173,8 +183,12 @@ func (s *Server) handleActivateForm(w http.ResponseWriter, r *http.Request) erro
 
 func (s *Server) handleActivateConfirmForm(w http.ResponseWriter, r *http.Request) error {
 	code := r.PostFormValue("otp")
-	err := s.Service.ConfirmActivation(r.Context(), r.PostFormValue("token"), code)
-	if err == nil {
+	out, err := s.Service.ConfirmActivationSignIn(r.Context(), r.PostFormValue("token"), code)
+	if err == nil && out != nil { // activation ends signed in (README, Choices)
+		s.setSessionCookie(w, out.Token)
+		http.Redirect(w, r, "/dashboard?notice=welcome", http.StatusSeeOther)
+		return nil
+	} else if err == nil {
 		http.Redirect(w, r, "/login?m=activated", http.StatusSeeOther)
 		return nil
 	}

@@ -133,7 +133,7 @@ func (s *Server) handleUserInviteForm(w http.ResponseWriter, r *http.Request) er
 		return verr
 	}
 	if err != nil {
-		v.Invite = inviteForm{dialogForm: dialogForm{Open: true, Value: email, Error: keyhouse.ErrorMessage(err)}, Roles: rolesOf(roles)}
+		v.Invite = inviteForm{dialogForm: dialogForm{Open: true, Value: email, Error: pageMessage(err)}, Roles: rolesOf(roles)}
 		return s.render(w, statusOf[keyhouse.ErrorCode(err)], "users.html", v)
 	}
 	v.Clean = "/admin/users"
@@ -158,7 +158,7 @@ func (s *Server) mailFailedPage(w http.ResponseWriter, r *http.Request, err erro
 		return verr
 	}
 	s.Logger.WarnContext(r.Context(), "e-mail not sent", "err", err)
-	v.Clean, v.Alert = "/admin/users", keyhouse.ErrorMessage(err)
+	v.Clean, v.Alert = "/admin/users", pageMessage(err)
 	return s.render(w, statusOf[keyhouse.EMAILFAILED], "users.html", v)
 }
 
@@ -200,7 +200,7 @@ func (s *Server) handleUserRolesForm(w http.ResponseWriter, r *http.Request) err
 	roles := r.PostForm["roles"]
 	if _, err := s.Service.UpdateUserRoles(r.Context(), r.PathValue("id"), roles); err != nil {
 		return s.userFormError(w, r, err, func(m *memberRow) {
-			m.RolesForm, m.Chosen = dialogForm{Open: true, Error: keyhouse.ErrorMessage(err)}, rolesOf(roles)
+			m.RolesForm, m.Chosen = dialogForm{Open: true, Error: pageMessage(err)}, rolesOf(roles)
 		})
 	}
 	http.Redirect(w, r, "/admin/users?notice=roles", http.StatusSeeOther)
@@ -210,7 +210,7 @@ func (s *Server) handleUserRolesForm(w http.ResponseWriter, r *http.Request) err
 func (s *Server) handleUserRemoveForm(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Service.RemoveUser(r.Context(), r.PathValue("id")); err != nil {
 		return s.userFormError(w, r, err, func(m *memberRow) {
-			m.Remove = dialogForm{Open: true, Error: keyhouse.ErrorMessage(err)}
+			m.Remove = dialogForm{Open: true, Error: pageMessage(err)}
 		})
 	}
 	http.Redirect(w, r, "/admin/users?notice=removed", http.StatusSeeOther)
@@ -223,7 +223,7 @@ func (s *Server) handleUserResetForm(w http.ResponseWriter, r *http.Request) err
 		return s.mailFailedPage(w, r, err)
 	} else if err != nil {
 		return s.userFormError(w, r, err, func(m *memberRow) {
-			m.Reset = dialogForm{Open: true, Error: keyhouse.ErrorMessage(err)}
+			m.Reset = dialogForm{Open: true, Error: pageMessage(err)}
 		})
 	}
 	v, err := s.newUsersView(r)
@@ -256,7 +256,7 @@ func (s *Server) handleUserResendForm(w http.ResponseWriter, r *http.Request) er
 		if verr != nil {
 			return verr
 		}
-		v.Clean, v.Alert = "/admin/users", keyhouse.ErrorMessage(err)
+		v.Clean, v.Alert = "/admin/users", pageMessage(err)
 		return s.render(w, statusOf[code], "users.html", v)
 	case err != nil:
 		return err

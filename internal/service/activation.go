@@ -59,31 +59,72 @@ func (s *Service) Activate(ctx context.Context, token, pw string) (*Enrolment, e
 // activates the user without TOTP.
 func (s *Service) ConfirmActivation(ctx context.Context, token, code string) error {
 	return s.store.Update(ctx, func(tx Tx) error {
-		l, u, m, err := s.activationFor(tx, token)
+		_, _, err := s.confirmActivation(ctx, tx, token, code)
+		return err
+	})
+}
+
+// ConfirmActivationSignIn is ConfirmActivation that also starts a session
+// in the link's organization, in the same transaction: the person has
+// just proved the link, set the password and shown a fresh TOTP code (the
+// factors of a sign-in), and that code may not be used again to sign in.
+// A member of an organization whose Owner has not activated it yet is
+// activated without a session (nil): there is nothing to sign in to.
+func (s *Service) ConfirmActivationSignIn(ctx context.Context, token, code string) (*SignedIn, error) {
+	tok := newToken("khs_")
+	now := s.now()
+	sess := &keyhouse.Session{TokenHash: hashToken(tok), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(keyhouse.SessionAbsolute)}
+	var m *keyhouse.Membership
+	err := s.store.Update(ctx, func(tx Tx) error {
+		u, mm, err := s.confirmActivation(ctx, tx, token, code)
 		if err != nil {
 			return err
 		}
-		if _, err := s.spendLink(tx, token, keyhouse.LinkActivation); err != nil {
+		if _, err := activeOrg(tx, mm.OrgID); keyhouse.ErrorCode(err) == keyhouse.ECONFLICT {
+			return nil
+		} else if err != nil {
 			return err
 		}
-		if u.PasswordHash == "" {
-			return keyhouse.Errorf(keyhouse.ECONFLICT, "password: set a password first")
+		m, sess.UserID, sess.OrgID = mm, u.ID, mm.OrgID
+		if err := tx.CreateSession(sess); err != nil {
+			return fmt.Errorf("create session: %w", err)
 		}
-		if code == "" && s.cfg.MFAOptional {
-			u.TOTPSecret = ""
-		} else if err := s.checkTOTP(u, code); err != nil {
-			return keyhouse.Errorf(keyhouse.EINVALID, "otp: the code does not match; check the authenticator's clock")
-		}
-		u.Status = keyhouse.UserActive
-		if err := tx.UpdateUser(u); err != nil {
-			return fmt.Errorf("update user: %w", err)
-		}
-		if err := acceptMembership(tx, m); err != nil {
-			return err
-		}
-		ctx := keyhouse.NewContextWithPrincipal(ctx, &keyhouse.Principal{UserID: u.ID, Email: u.Email, OrgID: l.OrgID})
-		return s.audit(ctx, tx, l.OrgID, "", keyhouse.ActionUserActivated, u.Email)
+		ctx := keyhouse.NewContextWithPrincipal(ctx, &keyhouse.Principal{UserID: u.ID, Email: u.Email, OrgID: m.OrgID})
+		return s.audit(ctx, tx, m.OrgID, "", keyhouse.ActionSigninSucceeded, u.Email)
 	})
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return &SignedIn{Token: tok, ExpiresAt: sess.ExpiresAt, OrganizationID: m.OrgID, Roles: m.Roles}, nil
+}
+
+// confirmActivation is ConfirmActivation in tx; it returns the user and
+// the membership it made active.
+func (s *Service) confirmActivation(ctx context.Context, tx Tx, token, code string) (*keyhouse.User, *keyhouse.Membership, error) {
+	l, u, m, err := s.activationFor(tx, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.spendLink(tx, token, keyhouse.LinkActivation); err != nil {
+		return nil, nil, err
+	}
+	if u.PasswordHash == "" {
+		return nil, nil, keyhouse.Errorf(keyhouse.ECONFLICT, "password: set a password first")
+	}
+	if code == "" && s.cfg.MFAOptional {
+		u.TOTPSecret = ""
+	} else if err := s.checkTOTP(u, code); err != nil {
+		return nil, nil, keyhouse.Errorf(keyhouse.EINVALID, "otp: the code does not match; check the authenticator's clock")
+	}
+	u.Status = keyhouse.UserActive
+	if err := tx.UpdateUser(u); err != nil {
+		return nil, nil, fmt.Errorf("update user: %w", err)
+	}
+	if err := acceptMembership(tx, m); err != nil {
+		return nil, nil, err
+	}
+	ctx = keyhouse.NewContextWithPrincipal(ctx, &keyhouse.Principal{UserID: u.ID, Email: u.Email, OrgID: l.OrgID})
+	return u, m, s.audit(ctx, tx, l.OrgID, "", keyhouse.ActionUserActivated, u.Email)
 }
 
 // activationFor returns the invitation of token when it may set a

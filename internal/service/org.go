@@ -46,6 +46,27 @@ func (s *Service) EnsureSetupLink(ctx context.Context) (string, error) {
 	return s.cfg.BaseURL + "/setup?token=" + token, nil
 }
 
+// CheckSetupLink answers nil when token is an unused, unexpired setup
+// link of a deployment still without organizations, and ENOTFOUND
+// otherwise, so that the setup page says at once that the link is dead.
+func (s *Service) CheckSetupLink(ctx context.Context, token string) error {
+	err := s.store.View(ctx, func(tx Tx) error {
+		if _, err := s.findLink(tx, token, keyhouse.LinkSetup); err != nil {
+			return err
+		}
+		if orgs, err := tx.ListOrgs(); err != nil {
+			return err
+		} else if len(orgs) > 0 {
+			return errBadLink
+		}
+		return nil
+	})
+	if keyhouse.ErrorCode(err) == keyhouse.EINVALID {
+		return keyhouse.Errorf(keyhouse.ENOTFOUND, "token: the setup link is used, expired or unknown")
+	}
+	return err
+}
+
 // Setup spends a setup token to create the first organization and its
 // Owner, and returns the Owner's activation link.
 func (s *Service) Setup(ctx context.Context, token, orgName, ownerEmail string) (*CreatedOrg, error) {

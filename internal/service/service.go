@@ -195,7 +195,8 @@ func (s *Service) FlushUsage(ctx context.Context) error { return s.plane.FlushUs
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-// Now returns the service's time: what expiries are compared with.
+// Now returns the service's time, in UTC: what expiries are compared
+// with, and what the console's "3 minutes ago" and per-day charts count from.
 func (s *Service) Now() time.Time { return s.now() }
 
 // hashToken returns the stored form of a session or link token.

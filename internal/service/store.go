@@ -31,14 +31,17 @@ type Store interface {
 	InsertEvents(ctx context.Context, events []*keyhouse.Event) error
 	// ListSigningKeys returns every token-signing key, oldest first.
 	ListSigningKeys(ctx context.Context) ([]*keyhouse.SigningKey, error)
-	// WatchChanges, TouchKeys, ListRevocations and the key look-ups
-	// above are the data plane's (see dataplane.Store).
+	// WatchChanges, TouchKeys, AddKeyDays, ListRevocations and the key
+	// look-ups above are the data plane's (see dataplane.Store).
 	WatchChanges(ctx context.Context, w dataplane.Watcher)
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
 	// FindResourceServer returns the resource server with id, outside
 	// any transaction: the authentication of a resource server.
 	FindResourceServer(ctx context.Context, id string) (*keyhouse.ResourceServer, error)
 	ListRevocations(ctx context.Context, after int64, limit int) (*keyhouse.RevocationPage, error)
+	// AddKeyDays adds per-day request counts of API keys, in one
+	// transaction (the usage flush's batch).
+	AddKeyDays(ctx context.Context, counts []keyhouse.KeyDay) error
 	// Ready answers EUNAVAILABLE, saying why, when the store cannot serve
 	// now: it does not answer, cannot be written, or lacks migrations.
 	Ready(ctx context.Context) error
@@ -137,6 +140,10 @@ type Tx interface {
 	// EventSummaries counts received events per client ID of the
 	// environment: since dayStart (today), since weekStart, and in total.
 	EventSummaries(orgID string, env keyhouse.Environment, dayStart, weekStart time.Time) (map[string]keyhouse.EventSummary, error)
+	// EventDays returns the per-client event counts of the days from
+	// since (a UTC midnight) on; KeyDays the per-key request counts.
+	EventDays(orgID string, env keyhouse.Environment, since time.Time) ([]keyhouse.ClientDay, error)
+	KeyDays(orgID string, env keyhouse.Environment, since time.Time) ([]keyhouse.KeyDay, error)
 
 	// AppendAudit inserts ev and sets its ID.
 	AppendAudit(ev *keyhouse.AuditEvent) error

@@ -55,7 +55,7 @@ func (s *Service) authenticate(ctx context.Context, c apikey.Credential) (*keyho
 	if !apikey.Equal(hash, k.SecretHash) || (!c.Legacy && c.Environment != k.Environment) || !s.keyUsable(ctx, k, now) {
 		return nil, s.authFailed(ctx)
 	}
-	s.plane.RecordUse(k.KeyID, now)
+	s.plane.RecordUse(k, now)
 	return k, nil
 }
 

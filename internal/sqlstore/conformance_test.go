@@ -43,6 +43,7 @@ func runConformance(t *testing.T, open func(t *testing.T) *Store) {
 		{"ResourceServers", testResourceServers},
 		{"EventSummaries", testEventSummaries},
 		{"InsertEvents", testInsertEvents},
+		{"Days", testDays},
 		{"SigningKeys", testSigningKeys},
 		{"ForEachKey", testForEachKey},
 		{"Audit", testAudit},

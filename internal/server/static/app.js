@@ -1,7 +1,9 @@
 // keyhouse console script. Every page works without it; it adds the copy
 // buttons (Clipboard API), the live character counts, the Delete button
-// that waits for the typed client ID, and modal dialogs with focus moved
-// into them and back out.
+// that waits for the typed client ID, modal dialogs with focus moved
+// into them and back out, server errors that leave once their field is
+// changed, and a new key that stays on screen until it is described or
+// its dialog closed (after asking whether it was copied).
 (function () {
   "use strict";
 
@@ -161,4 +163,94 @@
     input.addEventListener("input", update);
     update();
   });
+
+  // A server error under a field goes once the field is changed: it was
+  // about the old value.
+  function clearFieldError(event) {
+    var field = event.target;
+    if (!field.getAttribute || field.getAttribute("aria-invalid") !== "true") {
+      return;
+    }
+    field.removeAttribute("aria-invalid");
+    (field.getAttribute("aria-describedby") || "").split(/\s+/).forEach(function (id) {
+      var node = id && document.getElementById(id);
+      if (node && node.classList.contains("field-error")) {
+        node.hidden = true;
+      }
+    });
+  }
+  document.addEventListener("input", clearFieldError);
+  document.addEventListener("change", clearFieldError);
+
+  // The "API key generated" dialog. Its description is saved in place, so
+  // that a refused one leaves the key on screen with the message under
+  // the field; closing asks first whether the key was copied.
+  var generated = document.getElementById("generated-dialog");
+  if (generated) {
+    var keyPanel = document.getElementById("generated-main");
+    var leavePanel = document.getElementById("generated-leave");
+    var describe = generated.querySelector("form[data-describe]");
+    var describeError = document.getElementById("generated-description-error");
+    var describeField = document.getElementById("generated-description");
+
+    var askLeave = function () {
+      keyPanel.hidden = true;
+      leavePanel.hidden = false;
+      document.getElementById("generated-leave-stay").focus();
+    };
+    var stay = function () {
+      leavePanel.hidden = true;
+      keyPanel.hidden = false;
+      document.getElementById("copy-api-key").focus();
+    };
+    generated.addEventListener("cancel", function (event) {
+      event.preventDefault(); // Escape asks too
+      if (leavePanel.hidden) {
+        askLeave();
+      } else {
+        stay();
+      }
+    });
+    generated.addEventListener("click", function (event) {
+      if (event.target.closest("[data-generated-close]")) {
+        event.preventDefault();
+        askLeave();
+      } else if (event.target.closest("#generated-leave-stay")) {
+        event.preventDefault();
+        stay();
+      }
+    });
+
+    var refuse = function (text) {
+      describeError.textContent = text;
+      describeError.hidden = false;
+      describeField.setAttribute("aria-invalid", "true");
+      describeField.setAttribute("aria-describedby", "generated-description-hint generated-description-count generated-description-error");
+      describeField.focus();
+    };
+    describe.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = describe.querySelector("button[type=submit]");
+      button.disabled = true;
+      fetch(describe.action, {
+        method: "POST", credentials: "same-origin",
+        body: new URLSearchParams(new FormData(describe))
+      }).then(function (response) {
+        if (response.ok) {
+          window.location.assign(response.url); // the page that says it is saved
+          return null;
+        }
+        return response.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var message = page.querySelector("dialog[open] .field-error") || page.querySelector(".alert") ||
+            page.querySelector(".card-center .lead");
+          refuse(message ? message.textContent.trim() : "The description was not saved (error " + response.status + ").");
+        });
+      }, function () {
+        refuse("The description was not saved: keyhouse could not be reached. Try again.");
+      }).then(function () {
+        button.disabled = false;
+      });
+    });
+  }
 })();
