@@ -64,7 +64,7 @@ func TestConsoleKeyLifecycle(t *testing.T) {
 	}
 	// Edit binds the new key to addresses; a bad range comes back named.
 	resp, body = owner.post(keysPath()+"/clients/"+client+"/keys/"+soon+"/description", url.Values{"env": {"sandbox"}, "description": {"eu"}, "allowed_cidrs": {"203.0.113.0/24, 10.0.0.5/24"}})
-	if resp.StatusCode != 422 || !strings.Contains(body, "allowed_cidrs[1]: 10.0.0.5/24 has bits set past the prefix") || !strings.Contains(body, `value="203.0.113.0/24, 10.0.0.5/24"`) {
+	if resp.StatusCode != 422 || !strings.Contains(body, "Allowed addresses: 10.0.0.5/24 has bits set past the prefix") || !strings.Contains(body, `value="203.0.113.0/24, 10.0.0.5/24"`) {
 		t.Errorf("a bad range in Edit: %d", resp.StatusCode)
 	}
 	resp, _ = owner.post(keysPath()+"/clients/"+client+"/keys/"+soon+"/description", url.Values{"env": {"sandbox"}, "description": {"eu"}, "allowed_cidrs": {"203.0.113.0/24 2001:db8::/32"}})

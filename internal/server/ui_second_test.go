@@ -313,6 +313,7 @@ func TestConsoleEveryPage(t *testing.T) {
 		{"api-keys-production-empty", "owner", keysPage + "?env=production", "API Keys", ""},
 		{"init-dialog", "owner", keysPage + "?env=sandbox&init=1", "API Keys", "#init-dialog"},
 		{"edit-dialog", "owner", keysPage + "?env=sandbox&open=" + clientID + "&edit=" + keyID, "API Keys", "#edit-" + keyID},
+		{"roll-dialog", "owner", keysPage + "?env=sandbox&open=" + clientID + "&roll=" + keyID, "API Keys", "#roll-" + keyID},
 		{"api-keys-as-admin", "admin", keysPage + "?env=sandbox&open=" + clientID, "API Keys", ""},
 		{"invite-dialog", "owner", "/admin/users?invite=1", "Users", "#invite-dialog"},
 		{"roles-dialog", "owner", "/admin/users?roles=" + adminID, "Users", "#roles-" + adminID},

@@ -30,6 +30,11 @@ var fieldLabels = map[string]string{
 	"to":                "To",
 	"action":            "Action",
 	"limit":             "Limit",
+	"allowed_cidrs":     "Allowed addresses",
+	"expires_at":        "Expiry",
+	"expires_in_days":   "Expiry",
+	"grace_seconds":     "The old key stops working",
+	"key_id":            "Key",
 }
 
 // gotSuffix is the "(got 256)" a length rule appends for programs.
@@ -50,11 +55,17 @@ func pageMessage(err error) string {
 // sentence; a rule that is a sentence of its own stands alone.
 func peopleWords(field, rule string) string {
 	rule = gotSuffix.ReplaceAllString(rule, "")
-	label, known := fieldLabels[field]
+	base, indexed := strings.CutSuffix(field, "]")
+	if indexed {
+		base, _, _ = strings.Cut(base, "[")
+	}
+	label, known := fieldLabels[base]
 	if !known {
-		label = capitalize(strings.ReplaceAll(field, "_", " "))
+		label = capitalize(strings.ReplaceAll(base, "_", " "))
 	}
 	switch {
+	case indexed: // one item of a list: "Allowed addresses: 10.0.0.5/24 has bits set past the prefix"
+		return label + ": " + rule
 	case strings.HasPrefix(rule, "at most "), strings.HasPrefix(rule, "at least ") && !strings.Contains(rule, " is "):
 		return label + " must be " + rule
 	case startsWithAny(rule, "is ", "must ", "needs ", "may ", "cannot ", "does ", "has ", "belongs ", "not "):
