@@ -13,14 +13,17 @@ import (
 
 // inspect holds the page in the tab to what every console page owes
 // people: no accessibility violation of impact serious or critical
-// (axe-core), and at 390 pixels wide no sideways scrolling and no element
-// running out of its card. name says which page and state it is.
+// (axe-core), and at 1280 and 390 pixels wide no sideways scrolling and
+// no element running out of its card. name says which page and state it is.
 func inspect(t *testing.T, b *tab, name string) {
 	t.Helper()
 	if os.Getenv("KEYHOUSE_TEST_BACKEND") == "postgres" {
 		return // the pages' markup does not depend on the database (see skipInspectOnPostgres)
 	}
 	runAxe(t, b, name)
+	for _, problem := range eval[[]string](b, overflowScript) {
+		t.Errorf("%s at 1280 px: %s", name, problem)
+	}
 	b.do(chromedp.EmulateViewport(390, 844))
 	defer b.do(chromedp.EmulateViewport(1280, 900))
 	for _, problem := range eval[[]string](b, overflowScript) {
