@@ -48,6 +48,9 @@ func TestConsoleRollInBrowser(t *testing.T) {
 		t.Fatalf("new key id %q", keyID)
 	}
 	b.click("#generated-confirm")
+	// The page behind the dialog lists the old key as stopping already:
+	// wait for the page that Confirm leads to, which says it saved.
+	b.waitXPath(`//div[@class="notice" and contains(., "Description saved.")]`)
 	b.waitXPath(`//tr[@id="key-` + old.KeyID + `"]//span[contains(., "Stops working in")]`)
 	if got := b.text("#key-" + old.KeyID + " .badge-expiry"); got != "Stops working in 1 hour" {
 		t.Errorf("the old key's label = %q", got)
