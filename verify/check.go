@@ -3,11 +3,8 @@ package verify
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/sha256"
-	"hash"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"keyhouse/internal/token"
@@ -80,42 +77,27 @@ func (v *Verifier) refreshSoon(ctx context.Context) error {
 	return v.fetchLocked(ctx)
 }
 
-// tokenSum is the cache's name for a token: its SHA-256, so that the
-// cache holds no token. It copies the token through a pooled buffer into
-// a pooled hash, since sha256.Sum256([]byte(raw)) allocates the copy of
-// every token of a few hundred bytes: a third of the middleware's
-// allocations (BENCHMARKS.md; TestTokenSum checks it against Sum256).
-func tokenSum(raw string) (sum [32]byte) {
-	s := summers.Get().(*summer)
-	s.h.Reset()
-	for len(raw) > 0 {
-		n := copy(s.buf[:], raw)
-		s.h.Write(s.buf[:n])
-		raw = raw[n:]
+// cachedClaims returns the claims of a token verified before, or nil. A
+// token found in the cache's old half moves back to the young one, so
+// that tokens in use outlive a flood of new ones.
+func (v *Verifier) cachedClaims(sum [32]byte) *Claims {
+	v.mu.RLock()
+	c, _, old := v.cached.Get(sum)
+	v.mu.RUnlock()
+	if old { // once per generation at most: the read lock stays the rule
+		v.mu.Lock()
+		v.cached.Promote(sum)
+		v.mu.Unlock()
 	}
-	s.out = s.h.Sum(s.out[:0]) // into the pooled buffer: sum[:0] would escape
-	copy(sum[:], s.out)
-	summers.Put(s)
-	return sum
+	return c
 }
 
-// summer is a hash and a buffer for tokenSum.
-type summer struct {
-	h   hash.Hash
-	buf [512]byte
-	out []byte
-}
-
-var summers = sync.Pool{New: func() any { return &summer{h: sha256.New()} }}
-
-// cache remembers a verified token, emptying the cache when it is full.
+// cache remembers a verified token; when the cache is full it forgets
+// its older half, never all of it at once.
 func (v *Verifier) cache(sum [32]byte, c *Claims) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if len(v.cached) >= maxCached {
-		clear(v.cached)
-	}
-	v.cached[sum] = c
+	v.cached.Put(sum, c)
 }
 
 // isRevoked reports whether c's key was deleted or its signing key

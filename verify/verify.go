@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"keyhouse/internal/generations"
 	"keyhouse/internal/token"
 )
 
@@ -85,8 +86,8 @@ const (
 	// jwksEvery is how often the JWKS is fetched anyway (new keys made
 	// by rotation; retired keys that verify nothing any more).
 	jwksEvery = 5 * time.Minute
-	// maxCached bounds the cache of verified tokens; it is emptied when
-	// full.
+	// maxCached bounds the cache of verified tokens; it forgets its
+	// older half when full (package generations).
 	maxCached = 100_000
 )
 
@@ -101,9 +102,9 @@ type Verifier struct {
 	stale   atomic.Bool                                 // whether the last check found it stale (for the log)
 
 	mu      sync.RWMutex
-	revoked map[string]time.Time // api_key_id → when its tokens are all expired
-	retired map[string]bool      // kids revoked through the feed
-	cached  map[[32]byte]*Claims // verified tokens
+	revoked map[string]time.Time                // api_key_id → when its tokens are all expired
+	retired map[string]bool                     // kids revoked through the feed
+	cached  *generations.Map[[32]byte, *Claims] // verified tokens
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -130,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		cfg.Now = time.Now
 	}
 	v := &Verifier{cfg: cfg, revoked: map[string]time.Time{}, retired: map[string]bool{},
-		cached: map[[32]byte]*Claims{}, done: make(chan struct{})}
+		cached: generations.New[[32]byte, *Claims](maxCached), done: make(chan struct{})}
 	empty := map[string]*ecdsa.PublicKey{}
 	v.keys.Store(&empty)
 	if err := v.fetchJWKS(ctx); err != nil {
@@ -161,10 +162,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, err
 	}
 	now := v.cfg.Now()
-	sum := tokenSum(raw)
-	v.mu.RLock()
-	c := v.cached[sum]
-	v.mu.RUnlock()
+	sum := token.Sum(raw)
+	c := v.cachedClaims(sum)
 	if c == nil {
 		var err error
 		if c, err = v.verify(ctx, raw, now); err != nil {

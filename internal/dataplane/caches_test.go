@@ -11,40 +11,6 @@ import (
 	"keyhouse/internal/token"
 )
 
-// TestGenerations: a flood of new entries keeps the map at or under its
-// bound, never empties it (once full it keeps at least half), and an
-// entry used every so often stays.
-func TestGenerations(t *testing.T) {
-	const limit = 1000
-	g := newGenerations[int, int](limit)
-	g.put(-1, -1) // in use
-	full := false
-	for i := range 10 * limit {
-		g.put(i, i)
-		n := g.len()
-		if n > limit {
-			t.Fatalf("%d entries after %d puts, bound %d", n, i+1, limit)
-		}
-		if full && n < limit/2 {
-			t.Fatalf("%d entries after %d puts: the map was emptied", n, i+1)
-		}
-		full = full || n >= limit*9/10
-		if i%(limit/4) == 0 {
-			if _, ok, old := g.get(-1); !ok {
-				t.Fatalf("the entry in use was forgotten after %d puts", i+1)
-			} else if old {
-				g.promote(-1)
-			}
-		}
-	}
-	if !full {
-		t.Error("the map never filled")
-	}
-	if v, ok, _ := g.get(10*limit - 1); !ok || v != 10*limit-1 {
-		t.Errorf("the newest entry: %d, %v", v, ok)
-	}
-}
-
 // TestCacheMemory fills both caches three times over their production
 // bounds with entries shaped like a flood's (a key id each; a grant with
 // a token's claims each) and measures the heap they hold.

@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -79,9 +78,6 @@ func (p *Plane) Key(ctx context.Context, keyID string) (*keyhouse.APIKey, error)
 	p.keys.put(k)
 	return k, nil
 }
-
-// TokenSum is the cache's name for an access token: its SHA-256.
-func TokenSum(raw string) [32]byte { return sha256.Sum256([]byte(raw)) }
 
 // CachedGrant returns the cached grant of a token still valid at now, or
 // whether the token is known refused.

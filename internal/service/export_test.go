@@ -1,6 +1,9 @@
 package service
 
-import "keyhouse/internal/dataplane"
+import (
+	"keyhouse/internal/dataplane"
+	"keyhouse/internal/token"
+)
 
 // SetCacheLimits gives s a fresh data plane whose caches of tokens and
 // absent keys have the given bounds, so that a test can flood them past
@@ -17,6 +20,6 @@ func CacheSizes(s *Service) (tokens, absent int) { return s.plane.CacheSizes() }
 
 // TokenCached reports whether s has the access token raw cached as valid.
 func TokenCached(s *Service, raw string) bool {
-	g, _ := s.plane.CachedGrant(dataplane.TokenSum(raw), s.now())
+	g, _ := s.plane.CachedGrant(token.Sum(raw), s.now())
 	return g != nil
 }

@@ -76,7 +76,7 @@ func (s *Service) VerifyToken(ctx context.Context, raw string) (*Grant, error) {
 // is the token's use, to be checked against the key's allowed addresses
 // (not for introspection, which asks about a token used elsewhere).
 func (s *Service) verifyGrant(ctx context.Context, raw string, atAddress bool) (*Grant, error) {
-	sum := dataplane.TokenSum(raw)
+	sum := token.Sum(raw)
 	now := s.now()
 	g, revoked := s.plane.CachedGrant(sum, now)
 	if revoked {
