@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"hash/maphash"
 	"log/slog"
 	"maps"
 	"slices"
@@ -19,54 +20,130 @@ import (
 // use, a flush every 2 seconds took a quarter of the server's CPU (50,000
 // row updates a second). Every 30 seconds it is 3,300, and the console's
 // "last used" is at most that late.
+//
+// Every authenticated request notes its key here, so the pending times
+// are spread over usageShards locks by key: with one lock, 256
+// connections of token requests kept four goroutines at a time waiting
+// for it (a holder whose thread the OS had descheduled stalled them all).
 type usage struct {
 	store  Store
 	logger *slog.Logger
 	// lastWait bounds the flush at shutdown: a store that does not
 	// answer must not keep the process from exiting.
 	lastWait time.Duration
-	mu       sync.Mutex
-	seen     map[string]time.Time
-	days     map[dayKey]int64 // requests per key and UTC day, for key_days
+	seed     maphash.Seed
+	shards   [usageShards]usageShard
 }
 
-// dayKey is one key's UTC day in usage.days.
+// usageShards is how many locks the pending usage is spread over.
+const usageShards = 32
+
+// usageShard holds the pending usage of the keys whose id hashes to it.
+type usageShard struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+	days map[dayKey]dayCount // requests per key and UTC day, for key_days
+	_    [40]byte            // a cache line of its own
+}
+
+// dayKey is one key's UTC day (Unix days) in usageShard.days.
 type dayKey struct {
-	org, client, key string
-	env              keyhouse.Environment
-	day              time.Time
+	key string
+	day int64
+}
+
+// dayCount is the requests of one dayKey, with what key_days files them
+// under.
+type dayCount struct {
+	org, client string
+	env         keyhouse.Environment
+	n           int64
 }
 
 func newUsage(store Store, logger *slog.Logger) *usage {
-	return &usage{store: store, logger: logger, lastWait: usageLastWait, seen: make(map[string]time.Time), days: make(map[dayKey]int64)}
+	u := &usage{store: store, logger: logger, lastWait: usageLastWait, seed: maphash.MakeSeed()}
+	for i := range u.shards {
+		u.shards[i].seen, u.shards[i].days = make(map[string]time.Time), make(map[dayKey]dayCount)
+	}
+	return u
+}
+
+// shard returns the shard of keyID.
+func (u *usage) shard(keyID string) *usageShard {
+	return &u.shards[maphash.String(u.seed, keyID)%usageShards]
 }
 
 // used notes a request authenticated with k at t: its last-used time and
 // one more request on t's day, both written by the next flush.
 func (u *usage) used(k *keyhouse.APIKey, t time.Time) {
-	dk := dayKey{org: k.OrgID, client: k.ClientID, key: k.KeyID, env: k.Environment, day: t.UTC().Truncate(24 * time.Hour)}
-	u.mu.Lock()
-	if t.After(u.seen[k.KeyID]) {
-		u.seen[k.KeyID] = t
+	dk := dayKey{key: k.KeyID, day: unixDay(t)}
+	sh := u.shard(k.KeyID)
+	sh.mu.Lock()
+	if t.After(sh.seen[k.KeyID]) {
+		sh.seen[k.KeyID] = t
 	}
-	u.days[dk]++
-	u.mu.Unlock()
+	c, ok := sh.days[dk]
+	if !ok {
+		c = dayCount{org: k.OrgID, client: k.ClientID, env: k.Environment}
+	}
+	c.n++
+	sh.days[dk] = c
+	sh.mu.Unlock()
+}
+
+// unixDay is t's UTC day, in days since 1970-01-01.
+func unixDay(t time.Time) int64 {
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d-- // floor, for times before 1970
+	}
+	return d
 }
 
 // record notes that keyID was used at t.
 func (u *usage) record(keyID string, t time.Time) {
-	u.mu.Lock()
-	if t.After(u.seen[keyID]) {
-		u.seen[keyID] = t
+	sh := u.shard(keyID)
+	sh.mu.Lock()
+	if t.After(sh.seen[keyID]) {
+		sh.seen[keyID] = t
 	}
-	u.mu.Unlock()
+	sh.mu.Unlock()
 }
 
 // forget drops a pending time of a deleted key.
 func (u *usage) forget(keyID string) {
-	u.mu.Lock()
-	delete(u.seen, keyID)
-	u.mu.Unlock()
+	sh := u.shard(keyID)
+	sh.mu.Lock()
+	delete(sh.seen, keyID)
+	sh.mu.Unlock()
+}
+
+// pending takes the pending times and day counts of every shard.
+func (u *usage) pending() (map[string]time.Time, map[dayKey]dayCount) {
+	batch, days := make(map[string]time.Time), make(map[dayKey]dayCount)
+	for i := range u.shards {
+		sh := &u.shards[i]
+		sh.mu.Lock()
+		seen, d := sh.seen, sh.days
+		sh.seen, sh.days = make(map[string]time.Time), make(map[dayKey]dayCount)
+		sh.mu.Unlock()
+		maps.Copy(batch, seen) // a key is in one shard only
+		maps.Copy(days, d)
+	}
+	return batch, days
+}
+
+// pendingKeys is how many keys have a last-used time waiting for a flush.
+func (u *usage) pendingKeys() int {
+	n := 0
+	for i := range u.shards {
+		sh := &u.shards[i]
+		sh.mu.Lock()
+		n += len(sh.seen)
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 // usageEvery is how often last-used times are written, and usageChunk
@@ -83,10 +160,7 @@ const usageLastWait = 10 * time.Second
 // flush writes the pending times, in key order. On failure the unwritten
 // ones are kept for the next flush, unless a newer time arrived meanwhile.
 func (u *usage) flush(ctx context.Context) error {
-	u.mu.Lock()
-	batch, days := u.seen, u.days
-	u.seen, u.days = make(map[string]time.Time), make(map[dayKey]int64)
-	u.mu.Unlock()
+	batch, days := u.pending()
 	if err := u.addDays(ctx, days); err != nil {
 		for _, id := range slices.Sorted(maps.Keys(batch)) {
 			u.record(id, batch[id])
@@ -135,22 +209,27 @@ func (u *usage) run(ctx context.Context, interval time.Duration) {
 
 // addDays writes the per-day request counts in one transaction; on
 // failure they are kept for the next flush.
-func (u *usage) addDays(ctx context.Context, days map[dayKey]int64) error {
+func (u *usage) addDays(ctx context.Context, days map[dayKey]dayCount) error {
 	if len(days) == 0 {
 		return nil
 	}
 	counts := make([]keyhouse.KeyDay, 0, len(days))
-	for k, n := range days {
-		counts = append(counts, keyhouse.KeyDay{OrgID: k.org, Environment: k.env, ClientID: k.client, KeyID: k.key, Day: k.day, Count: n})
+	for k, c := range days {
+		counts = append(counts, keyhouse.KeyDay{OrgID: c.org, Environment: c.env, ClientID: c.client, KeyID: k.key,
+			Day: time.Unix(k.day*86400, 0).UTC(), Count: c.n})
 	}
 	ctx, cancel := context.WithTimeout(ctx, touchWait)
 	defer cancel()
 	if err := u.store.AddKeyDays(ctx, counts); err != nil {
-		u.mu.Lock()
-		for k, n := range days {
-			u.days[k] += n
+		for k, c := range days {
+			sh := u.shard(k.key)
+			sh.mu.Lock()
+			if kept, ok := sh.days[k]; ok {
+				c.n += kept.n
+			}
+			sh.days[k] = c
+			sh.mu.Unlock()
 		}
-		u.mu.Unlock()
 		return err
 	}
 	return nil

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"keyhouse"
 )
 
 // touchStore records TouchKeys calls; it fails the call numbered failAt
@@ -68,7 +71,7 @@ func TestUsageFlush(t *testing.T) {
 	if err := u.flush(t.Context()); err == nil {
 		t.Fatal("flush succeeded with a failing store")
 	}
-	if got, want := len(u.seen), keys-usageChunk; got != want {
+	if got, want := u.pendingKeys(), keys-usageChunk; got != want {
 		t.Errorf("%d times kept after the second transaction failed, want %d", got, want)
 	}
 }
@@ -98,7 +101,28 @@ func TestUsageShutdownFlushBounded(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the flush at shutdown still waits for the store 5 s later")
 	}
-	if _, kept := u.seen["khk_1"]; !kept {
+	if _, kept := u.shard("khk_1").seen["khk_1"]; !kept {
 		t.Error("the time the store did not take is dropped")
 	}
+}
+
+// BenchmarkUsageUsed is what every authenticated request costs here, from
+// as many goroutines as the token endpoint runs, over 1,000 keys.
+func BenchmarkUsageUsed(b *testing.B) {
+	u := newUsage(&touchStore{}, slog.New(slog.DiscardHandler))
+	keys := make([]*keyhouse.APIKey, 1000)
+	for i := range keys {
+		keys[i] = &keyhouse.APIKey{KeyID: fmt.Sprintf("khk_%019d", i), OrgID: "org_1", ClientID: "client", Environment: keyhouse.Sandbox}
+	}
+	now := time.Now()
+	b.SetParallelism(16)
+	b.ReportAllocs()
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(7919))
+		for pb.Next() {
+			i++
+			u.used(keys[i%len(keys)], now)
+		}
+	})
 }

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // b64 is base64url without padding (RFC 7515 §2), refusing non-zero
@@ -74,16 +77,48 @@ func (r *Ring) Sign(c Claims) (string, error) {
 
 // signDigest signs a SHA-256 digest with crypto/ecdsa, which draws the
 // nonce per signature from the key, the digest and fresh randomness, and
-// returns the signature as r||s (RFC 7518 §3.4).
+// returns the signature as r||s (RFC 7518 §3.4). It reads r and s out of
+// SignASN1's DER with cryptobyte: ecdsa.Sign would decode them into
+// big.Ints first, four allocations for nothing.
 func signDigest(priv *ecdsa.PrivateKey, digest *[sha256.Size]byte) ([sigLen]byte, error) {
 	var sig [sigLen]byte
-	r, s, err := ecdsa.Sign(rand.Reader, priv, digest[:])
+	der, err := ecdsa.SignASN1(rand.Reader, priv, digest[:])
 	if err != nil {
 		return sig, fmt.Errorf("token: sign: %w", err)
 	}
-	r.FillBytes(sig[:sigLen/2]) // r and s are below the group order: 32 bytes
-	s.FillBytes(sig[sigLen/2:])
+	if !derToRaw(der, &sig) {
+		return sig, errors.New("token: sign: crypto/ecdsa gave a signature that is not two 32-byte integers")
+	}
 	return sig, nil
+}
+
+// derToRaw writes the ASN.1 ECDSA-Sig-Value der (SEQUENCE of two
+// non-negative INTEGERs, RFC 3279 §2.2.3) into sig as r||s, each
+// left-padded to 32 bytes, and reports whether der was one.
+func derToRaw(der []byte, sig *[sigLen]byte) bool {
+	var seq, r, s cryptobyte.String
+	in := cryptobyte.String(der)
+	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() ||
+		!seq.ReadASN1(&r, asn1.INTEGER) || !seq.ReadASN1(&s, asn1.INTEGER) || !seq.Empty() {
+		return false
+	}
+	return putInt(sig[:sigLen/2], r) && putInt(sig[sigLen/2:], s)
+}
+
+// putInt writes the DER INTEGER content v, which must be non-negative and
+// fit, right-aligned into dst.
+func putInt(dst []byte, v cryptobyte.String) bool {
+	if len(v) == 0 || v[0]&0x80 != 0 {
+		return false
+	}
+	for len(v) > 1 && v[0] == 0 {
+		v = v[1:]
+	}
+	if len(v) > len(dst) {
+		return false
+	}
+	copy(dst[len(dst)-len(v):], v)
+	return true
 }
 
 // appendPayload appends the claims JSON: the names of wireClaims, in order.

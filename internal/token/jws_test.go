@@ -186,3 +186,50 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// TestDERToRaw: r and s come out of crypto/ecdsa's DER right-aligned in
+// 32 bytes each, whatever their length; anything but two non-negative
+// INTEGERs of at most 32 bytes in one SEQUENCE is refused.
+func TestDERToRaw(t *testing.T) {
+	seq := func(parts ...[]byte) []byte {
+		var body []byte
+		for _, p := range parts {
+			body = append(body, p...)
+		}
+		return append([]byte{0x30, byte(len(body))}, body...)
+	}
+	integer := func(v ...byte) []byte { return append([]byte{0x02, byte(len(v))}, v...) }
+	full := make([]byte, 32)
+	for i := range full {
+		full[i] = 0x11
+	}
+	high := append([]byte{0x00, 0x80}, full[1:]...) // 33 bytes: a sign octet before a high bit
+	want := func(r, s []byte) [sigLen]byte {
+		var w [sigLen]byte
+		copy(w[32-len(r):32], r)
+		copy(w[64-len(s):], s)
+		return w
+	}
+	for _, c := range []struct {
+		name string
+		der  []byte
+		ok   bool
+		want [sigLen]byte
+	}{
+		{"32 bytes each", seq(integer(full...), integer(full...)), true, want(full, full)},
+		{"sign octet", seq(integer(high...), integer(0x01)), true, want(high[1:], []byte{0x01})},
+		{"short r padded", seq(integer(0x7f), integer(full...)), true, want([]byte{0x7f}, full)},
+		{"negative", seq(integer(0x80), integer(0x01)), false, [sigLen]byte{}},
+		{"33 bytes", seq(integer(append([]byte{0x01}, full...)...), integer(0x01)), false, [sigLen]byte{}},
+		{"one integer", seq(integer(0x01)), false, [sigLen]byte{}},
+		{"three integers", seq(integer(0x01), integer(0x01), integer(0x01)), false, [sigLen]byte{}},
+		{"trailing bytes", append(seq(integer(0x01), integer(0x01)), 0x00), false, [sigLen]byte{}},
+		{"empty integer", seq([]byte{0x02, 0x00}, integer(0x01)), false, [sigLen]byte{}},
+		{"not a sequence", integer(0x01), false, [sigLen]byte{}},
+	} {
+		var got [sigLen]byte
+		if ok := derToRaw(c.der, &got); ok != c.ok || ok && got != c.want {
+			t.Errorf("%s: derToRaw(% x) = %v, % x; want %v, % x", c.name, c.der, ok, got, c.ok, c.want)
+		}
+	}
+}
