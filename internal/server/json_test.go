@@ -22,8 +22,8 @@ func TestHandWrittenJSON(t *testing.T) {
 		{AccessToken: `a"b\c<d>&` + "\x01é\u2028", TokenType: "", ExpiresIn: -1, Scope: "\xff"},
 	} {
 		want := encode(tokenResponse{AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
-		if got := string(tokenJSON(&tok)); got != want {
-			t.Errorf("tokenJSON = %s, want %s", got, want)
+		if got := string(appendTokenJSON(nil, &tok)); got != want {
+			t.Errorf("appendTokenJSON = %s, want %s", got, want)
 		}
 	}
 	for _, ids := range [][]string{{}, {"evt_1"}, {"evt_1", "evt_2", `"quoted"`}} {
