@@ -61,6 +61,7 @@ var userRoutes = []apiRoute{
 	{"DELETE", "/api/v1/users/{id}", nil},
 	{"POST", "/api/v1/users/{id}/password-reset", nil},
 	{"GET", "/api/v1/users", nil},
+	{"POST", "/api/v1/users/{id}/invitation", nil},
 }
 
 // FuzzAPIUsers drives the invitation and role bodies and the member id
@@ -74,18 +75,24 @@ func FuzzAPIUsers(f *testing.F) {
 	})
 }
 
-// keyRoutes are the client and key routes.
+// keyRoutes are the client and key routes, and the organization's key
+// policy.
 var keyRoutes = []apiRoute{
 	{"POST", "/api/v1/environments/{env}/clients", []string{"body", "env", "name"}},
-	{"POST", "/api/v1/environments/{env}/clients/{client}/keys", []string{"body", "env", "description"}},
-	{"PATCH", "/api/v1/environments/{env}/clients/{client}/keys/{key}", []string{"body", "env", "description"}},
+	{"POST", "/api/v1/environments/{env}/clients/{client}/keys", []string{"body", "env", "description", "expires_at", "allowed_cidrs"}},
+	{"PATCH", "/api/v1/environments/{env}/clients/{client}/keys/{key}", []string{"body", "env", "description", "allowed_cidrs"}},
 	{"DELETE", "/api/v1/environments/{env}/clients/{client}/keys/{key}", []string{"body", "env", "confirm_client_id"}},
 	{"GET", "/api/v1/environments/{env}/clients", []string{"env"}},
 	{"GET", "/api/v1/environments/{env}/summary", []string{"env"}},
+	{"POST", "/api/v1/environments/{env}/clients/{client}/keys/{key}/roll", []string{"body", "env", "grace_seconds"}},
+	{"GET", "/api/v1/organization", nil},
+	{"PATCH", "/api/v1/organization", []string{"body", "max_key_lifetime_days"}},
 }
 
 // FuzzAPIKeys drives the client and key bodies (name, description,
-// confirm_client_id) and path values (env, client id, key id).
+// expiry, allowed addresses, confirm_client_id, a roll's grace), the
+// organization's maximum key lifetime, and path values (env, client id,
+// key id).
 func FuzzAPIKeys(f *testing.F) {
 	fe := newFuzzEnv(f)
 	f.Fuzz(func(t *testing.T, route uint8, env, client, key, body string) {

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"keyhouse"
 	"keyhouse/internal/keyhousetest"
@@ -78,6 +79,8 @@ func newFuzzEnv(f testing.TB) *fuzzEnv {
 	must(f, err)
 	audit, err := e.Svc.ListAudit(owner.Ctx, keyhouse.AuditFilter{Limit: 2}, "")
 	must(f, err)
+	rs, err := e.Svc.CreateResourceServer(keyhousetest.Operator(""), "fuzz")
+	must(f, err)
 	fe := &fuzzEnv{e: e, h: server.New(e.Svc, slog.New(slog.DiscardHandler), false), ownerSecret: owner.Secret, ownerCtx: owner.Ctx, vars: map[string]string{
 		"$SESSION":       owner.Token,
 		"$MEMBERSESSION": member.Token,
@@ -97,6 +100,7 @@ func newFuzzEnv(f testing.TB) *fuzzEnv {
 		"$JOIN":          keyhousetest.TokenOf(f, join.ActivationURL),
 		"$ORG":           owner.OrgID,
 		"$CURSOR":        audit.NextCursor,
+		"$RS":            rs.Credential,
 	}}
 	// The longest placeholder first: $MEMBERSESSION before $MEMBER.
 	names := slices.SortedFunc(maps.Keys(fe.vars), func(a, b string) int { return cmp.Compare(len(b), len(a)) })
@@ -142,6 +146,7 @@ type request struct {
 	method, target string // target: path and query, placeholders replaced
 	header         http.Header
 	body           string
+	within         time.Duration // when set, the request is cancelled after it (a long poll, a stream)
 }
 
 // serve sends req to the handler, from a client address derived from the
@@ -167,6 +172,11 @@ func (fe *fuzzEnv) serve(req request) *http.Response {
 	io.WriteString(h, req.method+req.target+req.body)
 	ip := h.Sum32()
 	r.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:40000", ip>>16&0xff, ip>>8&0xff, ip&0xff)
+	if req.within > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), req.within)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	rec := httptest.NewRecorder()
 	fe.h.ServeHTTP(rec, r)
 	return rec.Result()
@@ -207,6 +217,7 @@ var codesOf = map[int][]string{
 	403: {"forbidden"},
 	404: {"not_found"},
 	409: {"conflict"},
+	410: {"cursor_expired"},
 	413: {"too_large"},
 	415: {"unsupported_media_type"},
 	422: {"invalid"},
@@ -252,6 +263,7 @@ func checkAPI(t *testing.T, a answer, fields ...string) {
 	if a.StatusCode == 400 || a.StatusCode == 422 {
 		field, rest, _ := strings.Cut(e.Message, ": ")
 		field, _, _ = strings.Cut(field, " ") // "line 3"
+		field, _, _ = strings.Cut(field, "[") // "allowed_cidrs[0]"
 		if !contains(fields, field) || rest == "" || strings.HasPrefix(rest, ":") {
 			t.Fatalf("status %d: message %q names no field of %q", a.StatusCode, e.Message, fields)
 		}

@@ -112,11 +112,13 @@ var keyPages = []pageRoute{
 	{"POST", keysPage + "/clients/{client}/keys/{key}/delete"},
 	{"GET", "/dashboard"},
 	{"GET", "/logout"},
+	{"POST", keysPage + "/clients/{client}/keys/{key}/roll"},
 }
 
 // FuzzConsoleKeys drives the API Keys page's query (env, open, edit,
-// delete, init, notice), its forms (client initialization, generate,
-// description, delete) and their path values, as each session.
+// delete, init, notice), its forms (client initialization, generate with
+// expiry and allowed addresses, description and addresses, delete, roll)
+// and their path values, as each session.
 func FuzzConsoleKeys(f *testing.F) {
 	fe := newFuzzEnv(f)
 	f.Fuzz(func(t *testing.T, route uint8, client, key, form string) {
@@ -134,6 +136,7 @@ var userPages = []pageRoute{
 	{"POST", "/admin/users/{id}/roles"},
 	{"POST", "/admin/users/{id}/remove"},
 	{"POST", "/admin/users/{id}/password-reset"},
+	{"POST", "/admin/users/{id}/invitation"},
 }
 
 // FuzzConsoleUsers drives the Users page's query (roles, remove, reset,
