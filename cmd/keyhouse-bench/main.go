@@ -142,7 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout)
 		writeTable(stdout, rep.Results)
 		if !cfg.Smoke && len(rep.Targets) > 0 {
-			fmt.Fprintf(stdout, "\ntargets of issue 6 (%d connections):\n", targetConns)
+			fmt.Fprintf(stdout, "\ntargets of issues 6 and 11 (%d connections):\n", targetConns)
 			writeVerdicts(stdout, rep.Targets)
 		}
 		if len(rep.OverloadTargets) > 0 {

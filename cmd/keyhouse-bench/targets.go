@@ -5,11 +5,11 @@ import (
 	"io"
 )
 
-// targetConns is the number of connections the targets of issue 6 are
-// stated for.
+// targetConns is the number of connections the targets of issues 6 and
+// 11 are stated for.
 const targetConns = 64
 
-// verdict is one target of issue 6 and what the run measured.
+// verdict is one target and what the run measured.
 type verdict struct {
 	Target string `json:"target"`
 	Want   string `json:"want"`
@@ -28,10 +28,10 @@ func judgeTargets(results []*result) []verdict {
 		}
 		label := fmt.Sprintf("%s, %d keys", r.Scenario, r.Keys)
 		switch r.Scenario {
-		case "token":
-			out = append(out, ratioVerdicts(label, r, 0.45)...)
-		case "intake":
-			out = append(out, ratioVerdicts(label, r, 0.50)...)
+		case "token": // issue 11, once the signature was crypto/ecdsa's
+			out = append(out, ratioVerdicts(label, r, 0.40, 2)...)
+		case "intake": // issue 6
+			out = append(out, ratioVerdicts(label, r, 0.50, 3)...)
 			out = append(out, verdict{label + ", acknowledged events lost", "0", checkText(r.Check), r.Check != nil && r.Check.OK()})
 		case "intake-batch":
 			ok := r.EventsPerS >= 100_000 && r.Check != nil && r.Check.OK()
@@ -41,14 +41,15 @@ func judgeTargets(results []*result) []verdict {
 	return append(out, growthVerdicts(results)...)
 }
 
-// ratioVerdicts judges requests/s and p99 against the baseline.
-func ratioVerdicts(label string, r *result, min float64) []verdict {
+// ratioVerdicts judges requests/s (at least min of the baseline's) and
+// p99 (at most maxP99 times the baseline's).
+func ratioVerdicts(label string, r *result, min, maxP99 float64) []verdict {
 	if r.Ratio == 0 {
 		return nil // no baseline ran
 	}
 	return []verdict{
 		{label + ", requests/s of the baseline's", fmt.Sprintf("≥ %.0f %%", min*100), fmt.Sprintf("%.1f %%", r.Ratio*100), r.Ratio >= min},
-		{label + ", p99 over the baseline's", "≤ 3", fmt.Sprintf("%.2f (%.2f ms)", r.P99Ratio, r.Latency.P99), r.P99Ratio <= 3},
+		{label + ", p99 over the baseline's", fmt.Sprintf("≤ %g", maxP99), fmt.Sprintf("%.2f (%.2f ms)", r.P99Ratio, r.Latency.P99), r.P99Ratio <= maxP99},
 	}
 }
 
