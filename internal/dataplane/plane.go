@@ -24,10 +24,13 @@ type Store interface {
 	FindKeyByHash(ctx context.Context, hash []byte) (*keyhouse.APIKey, error)
 	// ForEachKey calls fn with every API key: the loading of the index.
 	ForEachKey(ctx context.Context, fn func(*keyhouse.APIKey)) error
-	// WatchChanges calls w's functions for the key deletions and
-	// signing-key changes of every instance until ctx ends, and w.Resync
-	// whenever notices may have been missed (after each connection to the
-	// database).
+	// FindResourceServer returns the resource server with id (ENOTFOUND
+	// when none).
+	FindResourceServer(ctx context.Context, id string) (*keyhouse.ResourceServer, error)
+	// WatchChanges calls w's functions for the key and resource-server
+	// deletions and signing-key changes of every instance until ctx ends,
+	// and w.Resync whenever notices may have been missed (after each
+	// connection to the database).
 	WatchChanges(ctx context.Context, w Watcher)
 	// TouchKeys sets last_used_at for many keys in one transaction; ids of
 	// keys deleted since are ignored.
@@ -49,6 +52,9 @@ type Watcher struct {
 	SigningKeysChanged func()             // a signing key was made, rotated or revoked
 	Resync             func()             // notices may have been missed: reload everything
 	Failed             func(error)        // the watch failed and will be retried
+
+	// ResourceServerDeleted: a resource server's credential was deleted.
+	ResourceServerDeleted func(id string)
 }
 
 // Metrics receives what the data plane counts; it must be cheap and safe
@@ -84,6 +90,7 @@ type Plane struct {
 	keys    *keyIndex    // every API key, for the token endpoint
 	absent  *absentCache // keys the store said lately do not exist
 	tokens  *tokenCache  // verified access tokens
+	servers *serverCache // resource servers found lately
 	usage   *usage       // last-used times not yet written
 	hearing hearing      // whether keys holds every deletion of other instances
 	news    *bell        // rung at every revocation: the feed's followers wake
@@ -109,7 +116,7 @@ func New(store Store, cfg Config) *Plane {
 	return &Plane{
 		store: store, cfg: cfg, keys: newKeyIndex(),
 		tokens: newTokenCache(cfg.TokenCacheSize), absent: newAbsentCache(cfg.AbsentCacheSize),
-		usage: newUsage(store, cfg.Logger), news: newBell(),
+		usage: newUsage(store, cfg.Logger), news: newBell(), servers: newServerCache(),
 	}
 }
 
@@ -220,8 +227,9 @@ func (p *Plane) refresh(ctx context.Context, keyID string) {
 
 // watch applies other instances' changes as their notices arrive: a
 // deleted key goes through Revoke; a changed one is read again; a signing-key change runs ringChanged
-// and wakes the feed's followers; after each connection (when notices may
-// have been missed) the index is reloaded. The index counts as current
+// and wakes the feed's followers; a deleted resource server leaves the
+// cache; after each connection (when notices may have been missed) the
+// index is reloaded and the resource servers are forgotten. The index counts as current
 // (see hearing) from the first reload after each connection until the
 // connection fails.
 func (p *Plane) watch(ctx context.Context, ringChanged func()) {
@@ -232,7 +240,9 @@ func (p *Plane) watch(ctx context.Context, ringChanged func()) {
 			ringChanged()
 			p.news.ring()
 		},
+		ResourceServerDeleted: p.ForgetResourceServer,
 		Resync: func() { // also at the first connection: a change may fall between Start and LISTEN
+			p.servers.drop("")
 			p.resync(ctx)
 			ringChanged()
 			p.news.ring()

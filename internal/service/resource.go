@@ -70,29 +70,37 @@ func (s *Service) ListResourceServers(ctx context.Context) ([]*keyhouse.Resource
 }
 
 // DeleteResourceServer deletes a resource server's credential: it
-// authenticates nothing from then on. Only the operator may.
+// authenticates nothing from then on, here at once, on other instances
+// at their notice or within a second (see dataplane.Plane.ResourceServer).
+// Only the operator may.
 func (s *Service) DeleteResourceServer(ctx context.Context, id string) error {
 	if err := operatorOnly(ctx, "deletes resource servers"); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.DeleteResourceServer(id); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "", "", keyhouse.ActionResourceServerDeleted, id)
 	})
+	if err == nil {
+		s.plane.ForgetResourceServer(id)
+	}
+	return err
 }
 
 // AuthenticateResourceServer checks a resource-server credential and
-// returns its record. Every failure is the same ECREDENTIALS, counted
-// against the request's source like a failed API key (ETHROTTLED once it
-// is over its limit); a malformed credential costs no query.
+// returns its record, found in the data plane's cache of resource servers
+// (the store when it is not there). Every failure is the same
+// ECREDENTIALS, counted against the request's source like a failed API
+// key (ETHROTTLED once it is over its limit); a malformed credential
+// costs no query.
 func (s *Service) AuthenticateResourceServer(ctx context.Context, credential string) (*keyhouse.ResourceServer, error) {
 	id, err := apikey.ParseResourceServer(credential)
 	if err != nil || s.sourceBlocked(ctx) {
 		return nil, s.authFailed(ctx)
 	}
-	rs, err := s.store.FindResourceServer(ctx, id)
+	rs, err := s.plane.ResourceServer(ctx, id)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
 		return nil, s.authFailed(ctx)
 	} else if err != nil {

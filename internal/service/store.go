@@ -36,7 +36,8 @@ type Store interface {
 	WatchChanges(ctx context.Context, w dataplane.Watcher)
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
 	// FindResourceServer returns the resource server with id, outside
-	// any transaction: the authentication of a resource server.
+	// any transaction: the data plane's, for the authentication of a
+	// resource server.
 	FindResourceServer(ctx context.Context, id string) (*keyhouse.ResourceServer, error)
 	ListRevocations(ctx context.Context, after int64, limit int) (*keyhouse.RevocationPage, error)
 	// AddKeyDays adds per-day request counts of API keys, in one

@@ -15,18 +15,22 @@ const (
 	keyDeletedChannel  = "keyhouse_key_deleted"
 	keyChangedChannel  = "keyhouse_key_changed" // expiry or addresses: the payload is the key id
 	signingKeysChannel = "keyhouse_signing_keys"
+	// resourceServerDeletedChannel: the payload is the resource server's id.
+	resourceServerDeletedChannel = "keyhouse_resource_server_deleted"
 )
 
 // WatchChanges calls w's functions for the changes other instances make,
 // until ctx ends: w.KeyDeleted with the id of every key deleted, and
-// w.SigningKeysChanged when a signing key is made, rotated or revoked. It
+// w.SigningKeysChanged when a signing key is made, rotated or revoked,
+// w.ResourceServerDeleted with the id of every resource server deleted. It
 // listens on a connection of its own and reconnects when that drops
 // (waiting up to listenRetry between tries, reporting each failure to
 // w.Failed); after every (re)connection it calls w.Resync, since
 // notifications sent while it was away are lost. On SQLite, where one process serves the
 // database and deletes its keys itself, there is nothing to watch (the
-// service polls the signing keys, which the command line changes): it
-// waits for ctx.
+// service polls the signing keys, which the command line changes, and
+// the data plane reads a cached resource server again after a second,
+// since the command line deletes those): it waits for ctx.
 func (s *Store) WatchChanges(ctx context.Context, w dataplane.Watcher) {
 	if s.d != Postgres {
 		<-ctx.Done()
@@ -80,6 +84,8 @@ func (s *Store) listen(ctx context.Context, w dataplane.Watcher) (bool, error) {
 			w.KeyChanged(n.Payload)
 		case signingKeysChannel:
 			w.SigningKeysChanged()
+		case resourceServerDeletedChannel:
+			w.ResourceServerDeleted(n.Payload)
 		}
 	}
 }
@@ -93,7 +99,7 @@ func (s *Store) connectListener(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, translate("listen", "notification", err)
 	}
-	for _, ch := range []string{keyDeletedChannel, keyChangedChannel, signingKeysChannel} {
+	for _, ch := range []string{keyDeletedChannel, keyChangedChannel, signingKeysChannel, resourceServerDeletedChannel} {
 		if _, err := conn.Exec(bctx, "LISTEN "+ch); err != nil {
 			conn.Close(context.WithoutCancel(ctx))
 			return nil, translate("listen", "notification", err)

@@ -27,9 +27,18 @@ func (t *txn) ListResourceServers() ([]*keyhouse.ResourceServer, error) {
 	return rss, translate("list resource servers", "resource server", err)
 }
 
-// DeleteResourceServer deletes one: ENOTFOUND when there is none.
+// DeleteResourceServer deletes one: ENOTFOUND when there is none. On
+// PostgreSQL it also notifies every instance (delivered when the
+// transaction commits), which forget the credential: see WatchChanges.
 func (t *txn) DeleteResourceServer(id string) error {
-	return t.execOne("delete resource server", "resource server", `DELETE FROM resource_servers WHERE id = ?`, id)
+	if err := t.execOne("delete resource server", "resource server", `DELETE FROM resource_servers WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if t.d != Postgres {
+		return nil
+	}
+	_, err := t.exec(`SELECT pg_notify('`+resourceServerDeletedChannel+`', ?)`, id)
+	return translate("notify resource server deleted", "resource server", err)
 }
 
 // FindResourceServer returns the resource server with id, outside any
