@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"keyhouse"
 	"keyhouse/internal/service"
@@ -94,4 +95,43 @@ func assertAudit(t *testing.T, db, action string, n int) {
 			t.Errorf("%s event: %+v", action, ev)
 		}
 	}
+}
+
+// TestResourceServerDeletedWhileServing: on SQLite, `keyhouse
+// resource-servers delete` (another process, no notice) ends the
+// credential on a running `keyhouse serve` that has it cached: it
+// introspects no more within the cache's second. The delay is logged.
+func TestResourceServerDeletedWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	db, secret := filepath.Join(dir, "kh.db"), filepath.Join(dir, "kh.secret")
+	apiKey := seedKey(t, db, secret)
+	in := startServe(t, "--db", "sqlite:"+db, "--secret-file", secret)
+	access := accessToken(t, in, apiKey)
+	out, msg := cli(t, db, "resource-servers", "create", "--name", "orders", "--json", "--secret-file", secret)
+	var created struct{ ID, Credential string }
+	if err := json.Unmarshal([]byte(out), &created); msg != "" || err != nil {
+		t.Fatalf("create = %q (%s)", out, msg)
+	}
+	introspect := func() int {
+		status, body := in.send(t, "/oauth2/introspect", "application/x-www-form-urlencoded", "token="+access,
+			map[string]string{"Authorization": "Bearer " + created.Credential})
+		if status == 200 && !strings.Contains(body, `"active":true`) {
+			t.Fatalf("introspection: %s", body)
+		}
+		return status
+	}
+	if status := introspect(); status != 200 {
+		t.Fatalf("introspection before the deletion: %d", status)
+	}
+	if _, msg := cli(t, db, "resource-servers", "delete", created.ID, "--secret-file", secret); msg != "" {
+		t.Fatal(msg)
+	}
+	start := time.Now()
+	for status := introspect(); status != 401; status = introspect() {
+		if status != 200 || time.Since(start) > 5*time.Second {
+			t.Fatalf("introspection %v after the deletion: %d", time.Since(start), status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("refused %v after the deletion", time.Since(start))
 }
