@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"keyhouse/internal/keyhousetest"
 )
 
 // The data plane's benchmarks run the real handlers (routing, logging,
@@ -112,3 +114,23 @@ func benchIntake(b *testing.B, n int) {
 
 func BenchmarkIntakeOneEvent(b *testing.B) { benchIntake(b, 1) }
 func BenchmarkIntakeBatch100(b *testing.B) { benchIntake(b, 100) }
+
+// BenchmarkIntrospectResourceServer is one of the product's services
+// asking about a token with its resource-server credential: the
+// credential's check and the (cached) token's verification.
+func BenchmarkIntrospectResourceServer(b *testing.B) {
+	f := newDataFixture(b)
+	h := f.srv.Config.Handler
+	rs, err := f.e.Svc.CreateResourceServer(keyhousetest.Operator(""), "orders")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := "token=" + f.token(b, f.key.APIKey)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/oauth2/introspect", strings.NewReader(body))
+		req.Header.Set("Content-Type", form)
+		req.Header.Set("Authorization", "Bearer "+rs.Credential)
+		serve(b, h, req, 200)
+	}
+}
