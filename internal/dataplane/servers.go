@@ -83,7 +83,9 @@ func (p *Plane) ResourceServer(ctx context.Context, id string) (*keyhouse.Resour
 	rs, err := p.store.FindResourceServer(ctx, id)
 	switch {
 	case keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND:
-		p.servers.drop(id)
+		if ok { // deleted by another process, unheard
+			p.servers.drop(id)
+		}
 		return nil, err
 	case err != nil && stale:
 		e.failed = now
