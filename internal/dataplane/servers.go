@@ -22,7 +22,7 @@ const serversFresh = time.Second
 // needs no bound. The caller compares the credential with the record's
 // hash every time.
 type serverCache struct {
-	mu sync.Mutex
+	mu sync.RWMutex
 	m  map[string]serverEntry
 	// epoch counts the evictions, so that a look-up that began before one
 	// does not put back what it read.
@@ -40,8 +40,8 @@ func newServerCache() *serverCache { return &serverCache{m: map[string]serverEnt
 
 // get returns the entry of id, and the epoch to pass to put.
 func (c *serverCache) get(id string) (serverEntry, bool, uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	e, ok := c.m[id]
 	return e, ok, c.epoch
 }
@@ -76,8 +76,8 @@ func (c *serverCache) drop(id string) {
 func (p *Plane) ResourceServer(ctx context.Context, id string) (*keyhouse.ResourceServer, error) {
 	now := p.now()
 	e, ok, epoch := p.servers.get(id)
-	stale := ok && now.Sub(e.checked) <= p.cfg.StaleKeys
-	if ok && (now.Sub(e.checked) < serversFresh || stale && now.Sub(e.failed) < serversFresh) {
+	lenient := ok && now.Sub(e.checked) <= p.cfg.StaleKeys
+	if ok && (now.Sub(e.checked) < serversFresh || lenient && now.Sub(e.failed) < serversFresh) {
 		return e.rs, nil
 	}
 	rs, err := p.store.FindResourceServer(ctx, id)
@@ -87,7 +87,7 @@ func (p *Plane) ResourceServer(ctx context.Context, id string) (*keyhouse.Resour
 			p.servers.drop(id)
 		}
 		return nil, err
-	case err != nil && stale:
+	case err != nil && lenient:
 		e.failed = now
 		p.servers.put(e, epoch)
 		return e.rs, nil
