@@ -98,6 +98,17 @@ func (p *Plane) ResourceServer(ctx context.Context, id string) (*keyhouse.Resour
 	return rs, nil
 }
 
+// KnowsResourceServer reports whether id is cached, however long ago the
+// store confirmed it: a source over its failed authentications may still
+// authenticate as a resource server this instance knows (the credential is
+// checked all the same), as it may with an API key in the index, so that
+// an attacker sharing an address with the product's services cannot lock
+// them out.
+func (p *Plane) KnowsResourceServer(id string) bool {
+	_, ok, _ := p.servers.get(id)
+	return ok
+}
+
 // ForgetResourceServer evicts a deleted resource server: this instance's
 // deletion once committed, or another instance's notice.
 func (p *Plane) ForgetResourceServer(id string) { p.servers.drop(id) }

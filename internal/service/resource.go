@@ -94,11 +94,14 @@ func (s *Service) DeleteResourceServer(ctx context.Context, id string) error {
 // (the store when it is not there). Every failure is the same
 // ECREDENTIALS, counted against the request's source like a failed API
 // key (ETHROTTLED once it is over its limit); a malformed credential
-// costs no query.
+// costs no query. A source over its limit still authenticates as a
+// resource server this instance has cached, so that an attacker behind
+// the same address (a proxy, a NAT) cannot lock the product's services
+// out, and reaches the store for no other.
 func (s *Service) AuthenticateResourceServer(ctx context.Context, credential string) (*keyhouse.ResourceServer, error) {
 	id, err := apikey.ParseResourceServer(credential)
-	if err != nil || s.sourceBlocked(ctx) {
-		return nil, s.authFailed(ctx)
+	if err != nil || !s.plane.KnowsResourceServer(id) && s.sourceBlocked(ctx) {
+		return nil, s.authFailed(ctx) // a throttled source reaches the store for known ids only
 	}
 	rs, err := s.plane.ResourceServer(ctx, id)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {

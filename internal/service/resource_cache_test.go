@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -207,5 +208,51 @@ func waitListening(t *testing.T, svc *service.Service, credential string) {
 		if time.Since(start) > 5*time.Second {
 			t.Fatalf("B: %v", err)
 		}
+	}
+}
+
+// TestResourceServerFromThrottledSource: failures from a source shared
+// with a product's service (behind one proxy or NAT) do not lock the
+// service out: its credential, known to this instance, authenticates from
+// that source, and a wrong secret for it is still refused; an id this
+// instance does not know costs the throttled source no store look-up.
+func TestResourceServerFromThrottledSource(t *testing.T) {
+	e := keyhousetest.New(t)
+	svc, store, rs := rsInstance(t, e, 0)
+	shared := keyhouse.NewContextWithRequest(context.Background(), keyhouse.RequestInfo{IP: "203.0.113.9"})
+	if _, err := svc.AuthenticateResourceServer(shared, rs.Credential); err != nil {
+		t.Fatal(err) // the service authenticates once: this instance knows it
+	}
+	other, err := e.Svc.CreateResourceServer(keyhousetest.Operator(""), "billing") // never seen here
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Add(2 * time.Second) // the cached entry is due for a re-read
+	for range 30 { // an attacker's made-up credentials from the shared address
+		_, err := svc.AuthenticateResourceServer(shared, "khrs_"+strings.Repeat("x", len(rs.Credential)-5))
+		if keyhouse.ErrorCode(err) == "" {
+			t.Fatal("a made-up credential authenticated")
+		}
+	}
+	_, err = svc.AuthenticateResourceServer(shared, "khrs_"+strings.Repeat("y", len(rs.Credential)-5))
+	keyhousetest.MustCode(t, err, keyhouse.ETHROTTLED)
+	before := store.lookups.Load()
+	if _, err := svc.AuthenticateResourceServer(shared, rs.Credential); err != nil {
+		t.Errorf("the service from the throttled address: %v, want authenticated", err)
+	}
+	if store.lookups.Load() != before+1 {
+		t.Errorf("%d look-ups, want the known server re-read once", store.lookups.Load()-before)
+	}
+	wrong := rs.Credential[:len(rs.Credential)-1] + map[bool]string{true: "b", false: "a"}[strings.HasSuffix(rs.Credential, "a")]
+	_, err = svc.AuthenticateResourceServer(shared, wrong)
+	keyhousetest.MustCode(t, err, keyhouse.ETHROTTLED)
+	before = store.lookups.Load()
+	_, err = svc.AuthenticateResourceServer(shared, other.Credential)
+	keyhousetest.MustCode(t, err, keyhouse.ETHROTTLED)
+	if store.lookups.Load() != before {
+		t.Error("an id this instance does not know reached the store from the throttled source")
+	}
+	if _, err := svc.AuthenticateResourceServer(context.Background(), other.Credential); err != nil {
+		t.Errorf("the other server from elsewhere: %v", err)
 	}
 }
