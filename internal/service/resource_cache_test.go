@@ -228,7 +228,8 @@ func TestResourceServerFromThrottledSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Clock.Add(2 * time.Second) // the cached entry is due for a re-read
-	for range 30 { // an attacker's made-up credentials from the shared address
+	// An attacker's made-up credentials from the shared address.
+	for range 30 {
 		_, err := svc.AuthenticateResourceServer(shared, "khrs_"+strings.Repeat("x", len(rs.Credential)-5))
 		if keyhouse.ErrorCode(err) == "" {
 			t.Fatal("a made-up credential authenticated")
