@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"keyhouse/internal/dataplane"
 	"keyhouse/internal/token"
 )
 
@@ -57,11 +58,30 @@ func (f *follower) run(ctx context.Context) {
 	}
 }
 
-// read reads the feed once, waiting up to wait for news, applies what it
-// says and counts keyhouse as heard. A 410 (the cursor is older than the
-// feed keeps) starts over at once: the answer without a cursor holds
-// every revocation still kept.
+// read reads the feed, waiting up to wait for news, applies what it
+// says and counts keyhouse as heard once it has read to the end: a full
+// page is followed at once by the next, so that the newest revocations,
+// behind a page of older ones, hold before tokens are accepted.
 func (f *follower) read(ctx context.Context, wait time.Duration) error {
+	for {
+		n, err := f.readPage(ctx, wait)
+		if err != nil {
+			return err
+		}
+		if n < dataplane.FeedPage {
+			break
+		}
+		wait = 0
+	}
+	f.v.heard.Store(time.Now().UnixNano())
+	return nil
+}
+
+// readPage reads one page of the feed, waiting up to wait for news,
+// applies it and returns how many entries it held. A 410 (the cursor is
+// older than the feed keeps) starts over at once: the answer without a
+// cursor holds the revocations still kept, oldest first.
+func (f *follower) readPage(ctx context.Context, wait time.Duration) (int, error) {
 	var page feedPage
 	err := f.v.get(ctx, f.path(wait), f.v.cfg.Credential, &page)
 	if se, ok := errors.AsType[*statusError](err); ok && se.code == http.StatusGone {
@@ -70,12 +90,11 @@ func (f *follower) read(ctx context.Context, wait time.Duration) error {
 		err = f.v.get(ctx, f.path(0), f.v.cfg.Credential, &page)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	f.v.apply(&page)
 	f.cursor = page.Cursor
-	f.v.heard.Store(time.Now().UnixNano())
-	return nil
+	return len(page.Revoked) + len(page.RetiredKids), nil
 }
 
 // path is the feed's URL path for the next read.
