@@ -36,9 +36,14 @@ type follower struct {
 }
 
 // run reads the feed by long polls until ctx ends, and fetches the JWKS
-// every jwksEvery; failures are logged and retried after a pause.
+// every jwksEvery; failures are logged and retried after a pause. A long
+// poll waits at most half of MaxStaleness, and half of the HTTP client's
+// timeout when it has one: a quiet keyhouse answers before either.
 func (f *follower) run(ctx context.Context) {
 	wait := min(feedWait, f.v.cfg.MaxStaleness/2)
+	if t := f.v.cfg.HTTPClient.Timeout; t > 0 {
+		wait = min(wait, t/2)
+	}
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := f.read(ctx, wait)
