@@ -38,19 +38,25 @@ type follower struct {
 // run reads the feed by long polls until ctx ends, and fetches the JWKS
 // every jwksEvery; failures are logged and retried after a pause. A long
 // poll waits at most half of MaxStaleness, and half of the HTTP client's
-// timeout when it has one: a quiet keyhouse answers before either.
+// timeout when it has one: a quiet keyhouse answers before either. A
+// read (with the JWKS fetch after it) that has not answered half way
+// from its wait to MaxStaleness (a connection dropped without a word) is
+// given up and made again.
 func (f *follower) run(ctx context.Context) {
 	wait := min(feedWait, f.v.cfg.MaxStaleness/2)
 	if t := f.v.cfg.HTTPClient.Timeout; t > 0 {
 		wait = min(wait, t/2)
 	}
+	giveUp := wait + (f.v.cfg.MaxStaleness-wait)/2 // a hung read is retried before it goes stale
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := f.read(ctx, wait)
+		rctx, cancel := context.WithTimeout(ctx, giveUp)
+		err := f.read(rctx, wait)
 		if err == nil {
 			pause = 100 * time.Millisecond
-			err = f.v.refresh(ctx, jwksEvery)
+			err = f.v.refresh(rctx, jwksEvery)
 		}
+		cancel()
 		if err == nil || ctx.Err() != nil {
 			continue
 		}

@@ -3,6 +3,8 @@ package verify_test
 import (
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,4 +32,50 @@ func TestClientTimeoutUnderLongPoll(t *testing.T) {
 	if _, err := v.Verify(t.Context(), tok); err != nil {
 		t.Fatalf("a good token after %v of a quiet keyhouse: %v", 5*time.Second, err)
 	}
+}
+
+// TestHungFeedRead: a read of the feed that hangs (a connection dropped
+// without a word by a proxy or NAT) is given up before MaxStaleness, and
+// a new one made: the verifier is refusing tokens for a moment at most,
+// not until the HTTP client's 90-second timeout ends the hung read.
+func TestHungFeedRead(t *testing.T) {
+	h := keyhousetest.NewHouse(t, "")
+	_, tok := h.Token(t)
+	stale := 4 * time.Second
+	v, err := verify.New(t.Context(), verify.Config{
+		Issuer: h.Srv.URL, Credential: h.Credential, Now: h.A.Clock.Now, MaxStaleness: stale,
+		HTTPClient: &http.Client{Timeout: 90 * time.Second, Transport: &hangFirstPoll{next: http.DefaultTransport}},
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	time.Sleep(stale + time.Second) // the first long poll hangs meanwhile
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := v.Verify(t.Context(), tok)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a good token %v after a read of the feed hung: %v", stale+11*time.Second, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// hangFirstPoll holds the first long poll of the feed until its request
+// ends; every other request passes.
+type hangFirstPoll struct {
+	next http.RoundTripper
+	hung atomic.Bool
+}
+
+func (h *hangFirstPoll) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/v1/revocations") && r.URL.Query().Get("wait") != "0s" && h.hung.CompareAndSwap(false, true) {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	return h.next.RoundTrip(r)
 }
