@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -20,14 +19,9 @@ import (
 func TestClientTimeoutUnderLongPoll(t *testing.T) {
 	h := keyhousetest.NewHouse(t, "")
 	_, tok := h.Token(t)
-	v, err := verify.New(t.Context(), verify.Config{
-		Issuer: h.Srv.URL, Credential: h.Credential, Now: h.A.Clock.Now, MaxStaleness: 4 * time.Second,
-		HTTPClient: &http.Client{Timeout: time.Second}, Logger: slog.New(slog.DiscardHandler),
+	v := followWith(t, h, func(c *verify.Config) {
+		c.MaxStaleness, c.HTTPClient = 4*time.Second, &http.Client{Timeout: time.Second}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
 	time.Sleep(5 * time.Second) // past MaxStaleness, keyhouse quiet
 	if _, err := v.Verify(t.Context(), tok); err != nil {
 		t.Fatalf("a good token after %v of a quiet keyhouse: %v", 5*time.Second, err)
@@ -42,15 +36,9 @@ func TestHungFeedRead(t *testing.T) {
 	h := keyhousetest.NewHouse(t, "")
 	_, tok := h.Token(t)
 	stale := 4 * time.Second
-	v, err := verify.New(t.Context(), verify.Config{
-		Issuer: h.Srv.URL, Credential: h.Credential, Now: h.A.Clock.Now, MaxStaleness: stale,
-		HTTPClient: &http.Client{Timeout: 90 * time.Second, Transport: &hangFirstPoll{next: http.DefaultTransport}},
-		Logger:     slog.New(slog.DiscardHandler),
+	v := followWith(t, h, func(c *verify.Config) {
+		c.MaxStaleness, c.HTTPClient = stale, &http.Client{Timeout: 90 * time.Second, Transport: &hangFirstPoll{next: http.DefaultTransport}}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
 	time.Sleep(stale + time.Second) // the first long poll hangs meanwhile
 	deadline := time.Now().Add(10 * time.Second)
 	for {
