@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"keyhouse/internal/dataplane"
 	"keyhouse/internal/token"
 )
 
@@ -35,16 +36,27 @@ type follower struct {
 }
 
 // run reads the feed by long polls until ctx ends, and fetches the JWKS
-// every jwksEvery; failures are logged and retried after a pause.
+// every jwksEvery; failures are logged and retried after a pause. A long
+// poll waits at most half of MaxStaleness, and half of the HTTP client's
+// timeout when it has one: a quiet keyhouse answers before either. A
+// read (with the JWKS fetch after it) that has not answered half way
+// from its wait to MaxStaleness (a connection dropped without a word) is
+// given up and made again.
 func (f *follower) run(ctx context.Context) {
 	wait := min(feedWait, f.v.cfg.MaxStaleness/2)
+	if t := f.v.cfg.HTTPClient.Timeout; t > 0 {
+		wait = min(wait, t/2)
+	}
+	giveUp := wait + (f.v.cfg.MaxStaleness-wait)/2 // a hung read is retried before it goes stale
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := f.read(ctx, wait)
+		rctx, cancel := context.WithTimeout(ctx, giveUp)
+		err := f.read(rctx, wait)
 		if err == nil {
 			pause = 100 * time.Millisecond
-			err = f.v.refresh(ctx, jwksEvery)
+			err = f.v.refresh(rctx, jwksEvery)
 		}
+		cancel()
 		if err == nil || ctx.Err() != nil {
 			continue
 		}
@@ -57,11 +69,30 @@ func (f *follower) run(ctx context.Context) {
 	}
 }
 
-// read reads the feed once, waiting up to wait for news, applies what it
-// says and counts keyhouse as heard. A 410 (the cursor is older than the
-// feed keeps) starts over at once: the answer without a cursor holds
-// every revocation still kept.
+// read reads the feed, waiting up to wait for news, applies what it
+// says and counts keyhouse as heard once it has read to the end: a full
+// page is followed at once by the next, so that the newest revocations,
+// behind a page of older ones, hold before tokens are accepted.
 func (f *follower) read(ctx context.Context, wait time.Duration) error {
+	for {
+		n, err := f.readPage(ctx, wait)
+		if err != nil {
+			return err
+		}
+		if n < dataplane.FeedPage {
+			break
+		}
+		wait = 0
+	}
+	f.v.heard.Store(time.Now().UnixNano())
+	return nil
+}
+
+// readPage reads one page of the feed, waiting up to wait for news,
+// applies it and returns how many entries it held. A 410 (the cursor is
+// older than the feed keeps) starts over at once: the answer without a
+// cursor holds the revocations still kept, oldest first.
+func (f *follower) readPage(ctx context.Context, wait time.Duration) (int, error) {
 	var page feedPage
 	err := f.v.get(ctx, f.path(wait), f.v.cfg.Credential, &page)
 	if se, ok := errors.AsType[*statusError](err); ok && se.code == http.StatusGone {
@@ -70,12 +101,11 @@ func (f *follower) read(ctx context.Context, wait time.Duration) error {
 		err = f.v.get(ctx, f.path(0), f.v.cfg.Credential, &page)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	f.v.apply(&page)
 	f.cursor = page.Cursor
-	f.v.heard.Store(time.Now().UnixNano())
-	return nil
+	return len(page.Revoked) + len(page.RetiredKids), nil
 }
 
 // path is the feed's URL path for the next read.

@@ -124,10 +124,15 @@ func TestMadeUpKids(t *testing.T) {
 // default), closed at the test's end.
 func follow(t *testing.T, h *keyhousetest.House, client *http.Client) *verify.Verifier {
 	t.Helper()
-	v, err := verify.New(t.Context(), verify.Config{
-		Issuer: h.Srv.URL, Credential: h.Credential, Now: h.A.Clock.Now,
-		HTTPClient: client, Logger: slog.New(slog.DiscardHandler),
-	})
+	return followWith(t, h, func(c *verify.Config) { c.HTTPClient = client })
+}
+
+// followWith is follow with the configuration that set gives.
+func followWith(t *testing.T, h *keyhousetest.House, set func(*verify.Config)) *verify.Verifier {
+	t.Helper()
+	cfg := verify.Config{Issuer: h.Srv.URL, Credential: h.Credential, Now: h.A.Clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	set(&cfg)
+	v, err := verify.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

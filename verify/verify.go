@@ -45,7 +45,8 @@ type Config struct {
 	// every token until the feed answers again.
 	MaxStaleness time.Duration
 	// HTTPClient fetches the JWKS and the feed (default: a client with
-	// a 90-second timeout, longer than the feed's long poll).
+	// a 90-second timeout). The feed's long polls wait at most half
+	// its Timeout, when it sets one.
 	HTTPClient *http.Client
 	// Logger receives what the verifier has to say (default slog.Default()).
 	Logger *slog.Logger

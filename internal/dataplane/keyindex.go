@@ -33,6 +33,12 @@ type keyIndex struct {
 	// gone holds the keys deleted lately, so that a reload that read the
 	// database before a deletion does not bring a key back.
 	gone map[string]time.Time
+	// touched holds, while a reload reads the store, the keys put since
+	// it began (nil otherwise): the reload keeps their newer state over
+	// its copy (new addresses, a roll's expiry).
+	touched map[keyRef]struct{}
+	// reloading makes reloads take turns, each with its own touched.
+	reloading sync.Mutex
 }
 
 // keyRef is a key id without its "khk_" prefix.
@@ -128,8 +134,12 @@ func (x *keyIndex) key(id string, r keyRef, e entry) *keyhouse.APIKey {
 func (x *keyIndex) put(k *keyhouse.APIKey) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if _, deleted := x.gone[k.KeyID]; !deleted {
-		x.add(k)
+	if _, deleted := x.gone[k.KeyID]; deleted {
+		return
+	}
+	x.add(k)
+	if r, ok := refOf(k.KeyID); ok && x.touched != nil {
+		x.touched[r] = struct{}{}
 	}
 }
 
@@ -186,14 +196,28 @@ func (x *keyIndex) drop(r keyRef) {
 }
 
 // reload replaces the index with every key of the store, leaving out the
-// keys deleted lately.
+// keys deleted lately and keeping the keys put while it read the store as
+// they were put.
 func (x *keyIndex) reload(ctx context.Context, store Store, now time.Time) error {
+	x.reloading.Lock()
+	defer x.reloading.Unlock()
+	x.mu.Lock()
+	x.touched = map[keyRef]struct{}{}
+	x.mu.Unlock()
 	fresh := newKeyIndex()
-	if err := store.ForEachKey(ctx, fresh.add); err != nil {
-		return err
-	}
+	err := store.ForEachKey(ctx, fresh.add)
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	touched := x.touched
+	x.touched = nil
+	if err != nil {
+		return err
+	}
+	for r := range touched {
+		if e, ok := x.byID[r]; ok {
+			fresh.add(x.key(apikey.KeyIDPrefix+string(r[:]), r, e))
+		}
+	}
 	for id, at := range x.gone {
 		if now.Sub(at) > goneFor {
 			delete(x.gone, id)

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"testing"
 	"time"
@@ -90,5 +91,44 @@ func BenchmarkKeyIndexMemory(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/key")
 		runtime.KeepAlive(x)
+	}
+}
+
+// duringScan is keysStore that calls during while ForEachKey is half
+// way: what another goroutine does while a reload reads the store.
+type duringScan struct {
+	keysStore
+	during func()
+}
+
+func (s *duringScan) ForEachKey(ctx context.Context, fn func(*keyhouse.APIKey)) error {
+	err := s.keysStore.ForEachKey(ctx, fn)
+	s.during()
+	return err
+}
+
+// TestReloadKeepsLaterChanges: a key changed while a reload reads the
+// store (new allowed addresses, the expiry a roll gives the old key, put
+// by this instance or at another's notice) keeps its change: the reload's
+// older copy does not bring the old addresses and no expiry back until
+// the next reload.
+func TestReloadKeepsLaterChanges(t *testing.T) {
+	x := newKeyIndex()
+	a, b := testKey("1000000001", false), testKey("1000000001", false)
+	x.put(a)
+	x.put(b)
+	changed := *a
+	until := time.Now().Add(time.Minute).UTC().Truncate(time.Microsecond)
+	changed.ExpiresAt, changed.AllowedCIDRs = &until, []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}
+	store := &duringScan{keysStore{keys: []*keyhouse.APIKey{a, b}}, func() { x.put(&changed) }}
+	if err := x.reload(context.Background(), store, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got := x.get(a.KeyID)
+	if got == nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(until) || keyhouse.FormatCIDRs(got.AllowedCIDRs) != "203.0.113.0/24" {
+		t.Fatalf("after the reload: %+v, want the change made during it", got)
+	}
+	if x.get(b.KeyID) == nil {
+		t.Fatal("the other key is gone")
 	}
 }

@@ -56,8 +56,8 @@ func parseFeedQuery(r *http.Request) (feedQuery, error) {
 	}
 	if w := r.URL.Query().Get("wait"); w != "" {
 		d, err := time.ParseDuration(w)
-		if n, nerr := strconv.Atoi(w); nerr == nil {
-			d, err = time.Duration(n)*time.Second, nil
+		if n, nerr := strconv.Atoi(w); nerr == nil { // whole seconds, bounded before they wrap as nanoseconds
+			d, err = time.Duration(min(max(n, -1), int(dataplane.MaxFeedWait/time.Second)+1))*time.Second, nil
 		}
 		if err != nil || d < 0 || d > dataplane.MaxFeedWait {
 			return q, keyhouse.Errorf(keyhouse.EBADREQUEST, "wait: must be a duration from 0s to %s, such as 25s", dataplane.MaxFeedWait)

@@ -233,6 +233,7 @@ func TestRevocationFeed(t *testing.T) {
 		{"?wait=2m", "bad_request", "wait:", 400},
 		{"?wait=soon", "bad_request", "wait:", 400},
 		{"?wait=-1s", "bad_request", "wait:", 400},
+		{"?wait=36028797018963968", "bad_request", "wait:", 400}, // 2^55 seconds: 0 once wrapped as nanoseconds
 		{"?after=999999", "cursor_expired", "start over", 410},
 	}
 	for _, tt := range bad {

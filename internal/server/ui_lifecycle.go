@@ -88,8 +88,8 @@ func formExpiry(r *http.Request, now time.Time) (*time.Time, error) {
 		return nil, nil
 	}
 	days, err := strconv.Atoi(v)
-	if err != nil || days < 0 {
-		return nil, keyhouse.Errorf(keyhouse.EINVALID, "expires_in_days: must be a whole number of days")
+	if err != nil || days < 0 || days > keyhouse.MaxKeyLifetimeDays { // bounded before it is made a Duration, which would wrap
+		return nil, keyhouse.Errorf(keyhouse.EINVALID, "expires_in_days: must be a whole number of days, 0 to %d", keyhouse.MaxKeyLifetimeDays)
 	}
 	at := now.Add(keyhouse.LifetimeDays(days))
 	return &at, nil
@@ -106,6 +106,9 @@ func (s *Server) handleKeyRollForm(w http.ResponseWriter, r *http.Request) error
 	grace, err := strconv.Atoi(r.PostFormValue("grace_seconds"))
 	if err != nil {
 		return keyhouse.Errorf(keyhouse.EINVALID, "grace_seconds: choose how long the old key keeps working")
+	}
+	if max := int(keyhouse.MaxGrace / time.Second); grace < 0 || grace > max { // before it is made a Duration, which would wrap
+		return keyhouse.Errorf(keyhouse.EINVALID, "grace_seconds: choose how long the old key keeps working: 0 to %d seconds", max)
 	}
 	rolled, err := s.Service.RollKey(r.Context(), env, clientID, keyID, time.Duration(grace)*time.Second)
 	if err != nil {

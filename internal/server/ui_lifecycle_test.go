@@ -87,3 +87,41 @@ func TestConsoleKeyLifecycle(t *testing.T) {
 }
 
 func keysPath() string { return "/admin/product-configuration/system-settings/api-keys" }
+
+// TestConsoleLifecycleNumbersOutOfRange: the Roll dialog's grace and the
+// Generate form's expiry are refused, naming the field, when out of
+// range, however large: a number whose nanoseconds overflow does not
+// wrap round into a valid grace (3600 + 2^55 seconds is 1 hour once
+// wrapped) or expiry (30 + 2^48 days is 30 days), and nothing is made.
+func TestConsoleLifecycleNumbersOutOfRange(t *testing.T) {
+	f := newFixture(t)
+	owner := newWebClient(t, f.srv.URL).session(f.owner.Token)
+	client := f.client["own"]
+	gen, err := f.e.Svc.GenerateKey(f.owner.Ctx, keyhouse.Sandbox, client, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID := gen.KeyID
+	count := func() (n int) {
+		cs, err := f.e.Svc.ListClients(f.owner.Ctx, keyhouse.Sandbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			n += len(c.Keys)
+		}
+		return n
+	}
+	before := count()
+	resp, body := owner.post(keysPath()+"/clients/"+client+"/keys/"+keyID+"/roll", url.Values{"env": {"sandbox"}, "grace_seconds": {"36028797018967568"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "Choose how long the old key keeps working: 0 to 604800 seconds") {
+		t.Errorf("a roll with 3600 + 2^55 seconds of grace: %d", resp.StatusCode)
+	}
+	resp, body = owner.post(keysPath()+"/clients/"+client+"/keys", url.Values{"env": {"sandbox"}, "expires_in_days": {"281474976710686"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "Expiry must be a whole number of days, 0 to 3650") {
+		t.Errorf("a key expiring in 30 + 2^48 days: %d", resp.StatusCode)
+	}
+	if n := count(); n != before {
+		t.Errorf("%d keys after the refusals, want %d", n, before)
+	}
+}

@@ -33,7 +33,7 @@ func (s *Service) UpdateKey(ctx context.Context, env keyhouse.Environment, clien
 	}
 	var k *keyhouse.APIKey
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if k, err = findManagedKey(tx, p, env, clientID, keyID); err != nil {
+		if k, err = lockManagedKey(tx, p, env, clientID, keyID); err != nil {
 			return err
 		}
 		if d := ch.Description; d != nil {
@@ -86,7 +86,7 @@ func (s *Service) RollKey(ctx context.Context, env keyhouse.Environment, clientI
 	k := s.newKey(p, env, clientID, key, now)
 	var old *keyhouse.APIKey
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if old, err = findManagedKey(tx, p, env, clientID, keyID); err != nil {
+		if old, err = lockManagedKey(tx, p, env, clientID, keyID); err != nil {
 			return err
 		}
 		if grace < 0 || grace > keyhouse.MaxGrace {
@@ -124,6 +124,17 @@ func (s *Service) RollKey(ctx context.Context, env keyhouse.Environment, clientI
 		s.plane.Put(old)
 	}
 	return &RolledKey{GeneratedKey: *generated(k, key), Replaces: old.KeyID, OldKeyExpiresAt: *old.ExpiresAt}, nil
+}
+
+// lockManagedKey is findManagedKey once the key is locked until tx ends:
+// the edits and rolls of one key that run at the same time (on any
+// instance) go one after the other, each reading what the one before
+// wrote, so that a key is rolled once and no edit is lost.
+func lockManagedKey(tx Tx, p *keyhouse.Principal, env keyhouse.Environment, clientID, keyID string) (*keyhouse.APIKey, error) {
+	if err := tx.Lock("api_key", keyID); err != nil {
+		return nil, err
+	}
+	return findManagedKey(tx, p, env, clientID, keyID)
 }
 
 // endRolled ends the rolled key old at until (or sooner, when it expires

@@ -78,6 +78,27 @@ func testRevocationFeed(t *testing.T, s *Store) {
 	}
 }
 
+// testRevocationPruneOrder: an entry's time is when its key stopped
+// working, not when the entry was made: an expiry announced late (the
+// deployment was down when it fell) is stamped long ago. Pruning what is
+// older than a time never takes an entry made after the entries it keeps:
+// a deletion made a moment ago, before such an expiry, stays in the feed.
+func testRevocationPruneOrder(t *testing.T, s *Store) {
+	org := MustCreateOrg(t, s)
+	c := MustCreateClient(t, s, org, keyhouse.Sandbox, "3000000001", "Shop")
+	deleted, expired := MustCreateKey(t, s, c, t0), MustCreateKey(t, s, c, t0)
+	now := t0.Add(48 * time.Hour)
+	expired.ExpiresAt = &t0 // fell two days ago, while nothing ran
+	MustUpdate(t, s, func(tx service.Tx) error { return tx.UpdateKeyPolicy(expired) })
+	MustUpdate(t, s, func(tx service.Tx) error { return tx.DeleteKey(deleted.KeyID, now) })
+	MustUpdate(t, s, func(tx service.Tx) error { _, err := tx.AnnounceExpiries(now); return err })
+	MustUpdate(t, s, func(tx service.Tx) error { return tx.PruneRevocations(now.Add(-25 * time.Hour)) })
+	p := mustList(t, s, -1, 100)
+	if len(p.Entries) == 0 || p.Entries[0].Subject != deleted.KeyID {
+		t.Fatalf("after pruning what is older than a day: %+v, want the deletion made now first", p.Entries)
+	}
+}
+
 func mustList(tb testing.TB, s *Store, after int64, limit int) *keyhouse.RevocationPage {
 	tb.Helper()
 	p, err := s.ListRevocations(tb.(*testing.T).Context(), after, limit)

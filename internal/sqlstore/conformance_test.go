@@ -40,6 +40,7 @@ func runConformance(t *testing.T, open func(t *testing.T) *Store) {
 		{"KeyLifecycle", testKeyLifecycle},
 		{"TouchKeys", testTouchKeys},
 		{"RevocationFeed", testRevocationFeed},
+		{"RevocationPruneOrder", testRevocationPruneOrder},
 		{"ResourceServers", testResourceServers},
 		{"EventSummaries", testEventSummaries},
 		{"InsertEvents", testInsertEvents},

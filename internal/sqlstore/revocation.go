@@ -22,13 +22,16 @@ func (t *txn) appendRevocation(kind, subject string, at time.Time) error {
 	return translate("append revocation", "revocation", err)
 }
 
-// PruneRevocations deletes the entries of the feed up to the newest made
-// before before, and moves the horizon there: cursors before it are
-// expired.
+// PruneRevocations deletes the entries of the feed that precede the
+// first one at or after before (every entry when there is none), and
+// moves the horizon there: cursors before it are expired. An entry's time
+// need not grow with its id (an expiry announced late is stamped when it
+// fell), so an older-stamped entry never takes a newer one with it.
 func (t *txn) PruneRevocations(before time.Time) error {
 	var cut int64
-	err := t.queryRow(`SELECT COALESCE(MAX(id), 0) FROM revocations WHERE revoked_at < ?`, micros(before)).Scan(&cut)
-	if err != nil || cut == 0 {
+	err := t.queryRow(`SELECT COALESCE((SELECT MIN(id) - 1 FROM revocations WHERE revoked_at >= ?),
+		(SELECT MAX(id) FROM revocations), 0)`, micros(before)).Scan(&cut)
+	if err != nil || cut <= 0 {
 		return translate("prune revocations", "revocation", err)
 	}
 	if _, err := t.exec(`DELETE FROM revocations WHERE id <= ?`, cut); err != nil {
