@@ -93,15 +93,17 @@ func generated(k *keyhouse.APIKey, key apikey.Key) *GeneratedKey {
 }
 
 // addKey inserts k once its client holds fewer keys than the limit, not
-// counting the replacing keys that a roll is about to end.
+// counting the replacing keys that a roll is about to end, nor expired
+// keys: they stay listed until someone deletes them, and a client whose
+// keys are rolled every 90 days must not run out of room.
 func (s *Service) addKey(tx Tx, k *keyhouse.APIKey, replacing int) error {
 	if err := tx.Lock("client", k.ClientID); err != nil { // count, then insert
 		return err
 	}
-	if n, err := tx.CountKeys(k.ClientID); err != nil {
+	if n, err := tx.CountKeys(k.ClientID, s.now()); err != nil {
 		return fmt.Errorf("count keys: %w", err)
 	} else if n-replacing >= s.cfg.KeysPerClient {
-		return keyhouse.Errorf(keyhouse.ECONFLICT, "client: at most %d keys per client; delete one first", s.cfg.KeysPerClient)
+		return keyhouse.Errorf(keyhouse.ECONFLICT, "client: at most %d keys per client that have not expired; delete one first", s.cfg.KeysPerClient)
 	}
 	if err := tx.CreateKey(k); err != nil {
 		return fmt.Errorf("create key: %w", err)

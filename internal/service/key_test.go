@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"keyhouse"
 	"keyhouse/internal/keyhousetest"
@@ -193,6 +194,26 @@ func TestKeyRules(t *testing.T) {
 			}
 		}
 		_, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c2.ClientID, "")
+		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
+	})
+	t.Run("expired keys leave room", func(t *testing.T) {
+		c3 := e.NewClient(t, owner)
+		soon := e.Clock.Now().Add(time.Hour)
+		if _, err := e.Svc.Generate(owner.Ctx, keyhouse.Sandbox, c3.ClientID, service.KeyRequest{ExpiresAt: &soon}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 9 {
+			if _, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c3.ClientID, ""); err != nil {
+				t.Fatalf("key %d: %v", i+2, err)
+			}
+		}
+		_, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c3.ClientID, "")
+		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT) // the expiring key still counts
+		e.Clock.Add(time.Hour)
+		if _, err := e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c3.ClientID, ""); err != nil {
+			t.Fatalf("an 11th key once one of ten has expired: %v", err)
+		}
+		_, err = e.Svc.GenerateKey(owner.Ctx, keyhouse.Sandbox, c3.ClientID, "")
 		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
 	})
 	t.Run("generated key authenticates, as one credential or two", func(t *testing.T) {

@@ -113,7 +113,7 @@ type Tx interface {
 	FindKey(keyID string) (*keyhouse.APIKey, error)
 	// ListKeys returns the environment's keys ordered by created_at, key id.
 	ListKeys(orgID string, env keyhouse.Environment) ([]*keyhouse.APIKey, error)
-	CountKeys(clientID string) (int, error)
+	CountKeys(clientID string, now time.Time) (int, error) // those not expired at now
 	UpdateKeyDescription(keyID string, description string) error
 	// UpdateKeyPolicy writes ExpiresAt, AllowedCIDRs and ReplacedBy, and
 	// tells every instance that the key changed.

@@ -113,7 +113,7 @@ func testKeys(t *testing.T, s *Store) {
 			return err
 		}
 		MustEqual(t, "ListKeys (by creation)", ks, []*keyhouse.APIKey{k1, k2, legacy})
-		if n, err := tx.CountKeys(c.ClientID); err != nil || n != 3 {
+		if n, err := tx.CountKeys(c.ClientID, t0); err != nil || n != 3 {
 			t.Errorf("CountKeys = %d, %v; want 3", n, err)
 		}
 		if err := tx.UpdateKeyDescription(k1.KeyID, "Checkout — prod mirror"); err != nil {
@@ -133,8 +133,19 @@ func testKeys(t *testing.T, s *Store) {
 		MustFail(t, tx.DeleteKey(k2.KeyID, t0), keyhouse.ENOTFOUND)
 		_, err = tx.FindKey(k2.KeyID)
 		MustFail(t, err, keyhouse.ENOTFOUND)
-		if n, err := tx.CountKeys(c.ClientID); err != nil || n != 2 {
+		if n, err := tx.CountKeys(c.ClientID, t0); err != nil || n != 2 {
 			t.Errorf("CountKeys after delete = %d, %v; want 2", n, err)
+		}
+		expiring := *k1
+		expiring.ExpiresAt = new(t0.Add(time.Hour))
+		if err := tx.UpdateKeyPolicy(&expiring); err != nil {
+			return err
+		}
+		if n, err := tx.CountKeys(c.ClientID, t0.Add(time.Hour-time.Microsecond)); err != nil || n != 2 {
+			t.Errorf("CountKeys before k1 expires = %d, %v; want 2", n, err)
+		}
+		if n, err := tx.CountKeys(c.ClientID, t0.Add(time.Hour)); err != nil || n != 1 {
+			t.Errorf("CountKeys once k1 expired = %d, %v; want 1 (expired keys do not count)", n, err)
 		}
 		return nil
 	})

@@ -61,10 +61,11 @@ func (t *txn) listKeys(op, where string, args ...any) ([]*keyhouse.APIKey, error
 	return ks, nil
 }
 
-// CountKeys counts the keys of a client.
-func (t *txn) CountKeys(clientID string) (int, error) {
+// CountKeys counts the keys of a client that have not expired at now.
+func (t *txn) CountKeys(clientID string, now time.Time) (int, error) {
 	var n int
-	if err := t.queryRow(`SELECT COUNT(*) FROM api_keys WHERE client_id = ?`, clientID).Scan(&n); err != nil {
+	if err := t.queryRow(`SELECT COUNT(*) FROM api_keys WHERE client_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+		clientID, micros(now)).Scan(&n); err != nil {
 		return 0, translate("count keys", "api key", err)
 	}
 	return n, nil
