@@ -56,7 +56,7 @@ func sqliteOutage(t *testing.T) outage {
 	}
 	t.Cleanup(func() { s.Close() })
 	s.Timeout = sqlstore.DefaultTimeout // as keyhouse serve
-	other, err := sql.Open("sqlite", path+"?_busy_timeout=5000")
+	other, err := sql.Open("sqlite", path+"?_busy_timeout=20000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,9 +215,12 @@ func startWriter(s *sqlstore.Store, k *keyhouse.APIKey) *writer {
 				w.ackedAt = append(w.ackedAt, time.Now())
 			}
 			w.mu.Unlock()
-			if err != nil {
-				time.Sleep(5 * time.Millisecond)
-			}
+			// A pause between batches, as between an intake's group
+			// commits, so that the test's other connection can take
+			// SQLite's write lock: its busy handler polls, and
+			// back-to-back commits starved it past its timeout under -race
+			// on a loaded machine.
+			time.Sleep(5 * time.Millisecond)
 		}
 	}()
 	return w
