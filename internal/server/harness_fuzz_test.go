@@ -179,6 +179,9 @@ func (fe *fuzzEnv) serve(req request) *http.Response {
 	}
 	rec := httptest.NewRecorder()
 	fe.h.ServeHTTP(rec, r)
+	if rec.Code == http.StatusServiceUnavailable && r.Context().Err() != nil {
+		return nil // cut off while the store answered: a client gone, who sees no answer
+	}
 	return rec.Result()
 }
 
