@@ -75,26 +75,38 @@ func (s *Service) ResendInvitation(ctx context.Context, memberID string) (*Invit
 		if err != nil {
 			return err
 		}
-		if err := checkOwnerGrant(p, nil, m.Roles); err != nil {
-			return err
-		}
-		out = &Invited{Member: *memberOf(u, m)}
-		if out.Status == keyhouse.UserActive {
-			return keyhouse.Errorf(keyhouse.ECONFLICT, "user: %s is active already; there is no invitation to send", u.Email)
-		}
-		kind := keyhouse.MailInvitation
-		if m.Active() { // an active membership of a pending user: a password reset
-			kind = keyhouse.MailPasswordReset
-		}
-		if mail, err = s.memberMail(ctx, tx, kind, u, m); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionInvitationResent, u.Email)
+		out, mail, err = s.resendInvitation(ctx, tx, p, u, m)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.answer(ctx, out, mail, "a new link is made (the one sent before no longer works)")
+	return s.answer(ctx, out, mail, resent)
+}
+
+// resent is what sending an invitation again did, for the answer when
+// its e-mail fails.
+const resent = "a new link is made (the one sent before no longer works)"
+
+// resendInvitation is ResendInvitation in tx, for u, member m, found
+// by p.
+func (s *Service) resendInvitation(ctx context.Context, tx Tx, p *keyhouse.Principal, u *keyhouse.User, m *keyhouse.Membership) (*Invited, *keyhouse.LinkMail, error) {
+	if err := checkOwnerGrant(p, nil, m.Roles); err != nil {
+		return nil, nil, err
+	}
+	out := &Invited{Member: *memberOf(u, m)}
+	if out.Status == keyhouse.UserActive {
+		return nil, nil, keyhouse.Errorf(keyhouse.ECONFLICT, "user: %s is active already; there is no invitation to send", u.Email)
+	}
+	kind := keyhouse.MailInvitation
+	if m.Active() { // an active membership of a pending user: a password reset
+		kind = keyhouse.MailPasswordReset
+	}
+	mail, err := s.memberMail(ctx, tx, kind, u, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, mail, s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionInvitationResent, u.Email)
 }
 
 // memberMail makes a fresh link for u, member m, and returns its e-mail.

@@ -101,7 +101,9 @@ func (s *Service) RemoveUser(ctx context.Context, memberID string) error {
 // cleared, every session ends, and a new activation link is e-mailed to
 // the member, or without a Mailer returned for the caller to pass on. A
 // user who also belongs to another organization is refused: a reset from
-// one organization must reach nothing of another. When the e-mail cannot
+// one organization must reach nothing of another. A member who has not
+// accepted the invitation yet gets it again (ResendInvitation), whether
+// the address has an account or not: the answer tells nothing of it. When the e-mail cannot
 // be sent the reset stays done and the answer is EMAILFAILED; sending the
 // invitation again mails a fresh link.
 func (s *Service) ResetPassword(ctx context.Context, memberID string) (*Invited, error) {
@@ -111,9 +113,15 @@ func (s *Service) ResetPassword(ctx context.Context, memberID string) (*Invited,
 	}
 	var out *Invited
 	var mail *keyhouse.LinkMail
+	done := "the password is reset"
 	err = s.store.Update(ctx, func(tx Tx) error {
 		u, m, err := s.findManagedMember(tx, p, memberID)
 		if err != nil {
+			return err
+		}
+		if !m.Active() { // an invitation not accepted yet: sent again
+			done = resent
+			out, mail, err = s.resendInvitation(ctx, tx, p, u, m)
 			return err
 		}
 		if err := s.checkReset(tx, p, u, m); err != nil {
@@ -135,7 +143,7 @@ func (s *Service) ResetPassword(ctx context.Context, memberID string) (*Invited,
 	if err != nil {
 		return nil, err
 	}
-	return s.answer(ctx, out, mail, "the password is reset")
+	return s.answer(ctx, out, mail, done)
 }
 
 // checkReset refuses p's reset of u, member m: an Admin may not reset an

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -245,10 +246,14 @@ func TestNoTakeoverAcrossOrganizations(t *testing.T) {
 		if err != nil || inv.ActivationURL == "" || inv.Status != keyhouse.UserPending {
 			t.Fatalf("invite an active user = %+v, %v; want a pending member and a link", inv, err)
 		}
-		// Not accepted yet: acme may not reset the account.
-		_, err = e.Svc.ResetPassword(acme.Ctx, inv.ID)
-		keyhousetest.MustCode(t, err, keyhouse.ECONFLICT)
-		// Accepted: still not, since the account is globex's too.
+		// Not accepted yet: acme's reset sends the invitation again and
+		// leaves the account as it is.
+		inv, err = e.Svc.ResetPassword(acme.Ctx, inv.ID)
+		if err != nil || inv.ActivationURL == "" {
+			t.Fatalf("reset of an invitation = %+v, %v; want it sent again", inv, err)
+		}
+		e.SignIn(t, shared)
+		// Accepted: acme may not reset the account, which is globex's too.
 		if _, err := e.Svc.AcceptInvitation(shared.Ctx, keyhousetest.TokenOf(t, inv.ActivationURL)); err != nil {
 			t.Fatal(err)
 		}
@@ -366,5 +371,42 @@ func TestConcurrentSignIns(t *testing.T) {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
+	}
+}
+
+// TestResetOfAnInvitationRevealsNoAccount: an Admin who invites an address
+// (links e-mailed or not) must not learn from the answers whether it has
+// an account elsewhere (SPEC §1, Invitation). A reset of an invitation not
+// accepted yet answered 200 for a new address and 409 for an account of
+// another organization; it now sends the invitation again for both, and
+// leaves the account as it was.
+func TestResetOfAnInvitationRevealsNoAccount(t *testing.T) {
+	e := keyhousetest.New(t)
+	acme := e.NewOrg(t, "acme")
+	globex := e.NewOrg(t, "globex")
+	shared := e.Invite(t, globex, "shared@example.com", "standard")
+	admin := e.Invite(t, acme, "admin@example.com", "admin")
+	answers := map[string]string{}
+	for _, email := range []string{"fresh@example.com", shared.Email} {
+		inv, err := e.Svc.InviteUser(admin.Ctx, email, []string{"view"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Svc.ResetPassword(admin.Ctx, inv.ID)
+		answers[email] = fmt.Sprintf("%v %v %v %v", keyhouse.ErrorCode(err), out != nil && out.ActivationURL != "", out != nil && out.Status == keyhouse.UserPending, out != nil && out.Email == email)
+		if err != nil {
+			continue
+		}
+		if _, err := e.Svc.LookUpInvitation(context.Background(), keyhousetest.TokenOf(t, inv.ActivationURL)); keyhouse.ErrorCode(err) != keyhouse.ENOTFOUND {
+			t.Errorf("%s: the link made before the reset still works: %v", email, err)
+		}
+		if email == shared.Email {
+			e.SignIn(t, shared) // the account is untouched: it still signs in
+			e.Accept(t, shared, out.ActivationURL)
+		}
+	}
+	if answers["fresh@example.com"] != answers[shared.Email] || answers[shared.Email] != " true true true" {
+		t.Errorf("reset answers differ by account: new address %q, account elsewhere %q; want both \" true true true\"",
+			answers["fresh@example.com"], answers[shared.Email])
 	}
 }
