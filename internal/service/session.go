@@ -154,6 +154,9 @@ func (s *Service) startSession(ctx context.Context, keys []string, u *keyhouse.U
 		if err != nil {
 			return err
 		}
+		if err := stillMember(tx, u, fresh, m); err != nil {
+			return err
+		}
 		if fresh.TOTPLastStep >= u.TOTPLastStep && u.TOTPSecret != "" {
 			return errCredentials // the same code was just used by a concurrent sign-in
 		}
@@ -174,6 +177,21 @@ func (s *Service) startSession(ctx context.Context, keys []string, u *keyhouse.U
 		return nil, err
 	}
 	return &SignedIn{Token: token, ExpiresAt: sess.ExpiresAt, OrganizationID: m.OrgID, Roles: m.Roles}, nil
+}
+
+// stillMember refuses a session to u, checked before this transaction,
+// when it was reset (its password changed or it is pending again) or
+// removed from m's organization since: a reset or removal that commits
+// while the password is being hashed must leave no session behind.
+func stillMember(tx Tx, u, fresh *keyhouse.User, m *keyhouse.Membership) error {
+	if fresh.Status != keyhouse.UserActive || fresh.PasswordHash != u.PasswordHash {
+		return errCredentials
+	}
+	cur, err := tx.FindMembership(m.OrgID, u.ID)
+	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND || (err == nil && !cur.Active()) {
+		return errCredentials
+	}
+	return err
 }
 
 // Authenticate returns the principal of a session token, extending the

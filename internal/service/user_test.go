@@ -410,3 +410,71 @@ func TestResetOfAnInvitationRevealsNoAccount(t *testing.T) {
 			answers["fresh@example.com"], answers[shared.Email])
 	}
 }
+
+// TestSignInRacingResetOrRemoval: a sign-in whose password was checked
+// just before the member was reset or removed must start no session. It
+// did: the session was made after the reset had ended the others, was
+// refused while the account was pending, and worked again once the member
+// set a new password (for a reset of a stolen account: the thief's).
+func TestSignInRacingResetOrRemoval(t *testing.T) {
+	for _, act := range []string{"reset", "removal"} {
+		t.Run(act, func(t *testing.T) {
+			var mu sync.Mutex
+			var hook func()
+			calls := 0
+			e := keyhousetest.New(t, func(cfg *service.Config) {
+				now := cfg.Now
+				cfg.Now = func() time.Time {
+					mu.Lock()
+					var h func()
+					if hook != nil {
+						// The sign-in's second reading of the clock is the
+						// TOTP check, after the password was verified.
+						if calls++; calls == 2 {
+							h, hook = hook, nil
+						}
+					}
+					mu.Unlock()
+					if h != nil {
+						h()
+					}
+					return now()
+				}
+			})
+			owner := e.NewOrg(t, "acme")
+			b := e.Invite(t, owner, "b@example.com", "standard")
+			var reset *service.Invited
+			mu.Lock()
+			hook = func() {
+				var err error
+				if act == "reset" {
+					reset, err = e.Svc.ResetPassword(owner.Ctx, b.ID)
+				} else {
+					err = e.Svc.RemoveUser(owner.Ctx, b.ID)
+				}
+				if err != nil {
+					t.Errorf("%s: %v", act, err)
+				}
+			}
+			mu.Unlock()
+			out, err := e.Svc.SignIn(context.Background(), service.SignInRequest{Email: b.Email, Password: keyhousetest.Password, OTP: e.Code(t, b.Secret)})
+			mu.Lock()
+			ran := hook == nil
+			mu.Unlock()
+			if !ran {
+				t.Fatal("the hook did not run during the sign-in")
+			}
+			if err == nil {
+				t.Errorf("a sign-in racing the %s started a session", act)
+			} else {
+				keyhousetest.MustCode(t, err, keyhouse.ECREDENTIALS)
+			}
+			if act == "reset" && out != nil {
+				e.Activate(t, reset.ActivationURL)
+				if _, err := e.Svc.Authenticate(context.Background(), out.Token); err == nil {
+					t.Error("the session started during the reset works once the member has set a new password")
+				}
+			}
+		})
+	}
+}
