@@ -180,6 +180,7 @@ type Link struct {
 	Purpose   string
 	UserID    string
 	OrgID     string
+	IssuedBy  string // the user id of the member who made it; "" for the command line and setup
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 }

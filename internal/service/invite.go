@@ -44,7 +44,7 @@ func (s *Service) InviteUser(ctx context.Context, email string, roleNames []stri
 		if err != nil {
 			return err
 		}
-		m, link, err := s.addMember(tx, p.OrgID, email, roles)
+		m, link, err := s.addMember(tx, p.OrgID, email, roles, issuerOf(ctx))
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (s *Service) memberMail(ctx context.Context, tx Tx, kind keyhouse.MailKind,
 	if err != nil {
 		return nil, fmt.Errorf("find org: %w", err)
 	}
-	link, err := s.newActivationLink(tx, m.OrgID, u.ID)
+	link, err := s.newActivationLink(tx, m.OrgID, u.ID, issuerOf(ctx))
 	if err != nil {
 		return nil, err
 	}

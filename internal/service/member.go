@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -11,8 +12,9 @@ import (
 // either way) to orgID with roles: a pending membership, and the link that
 // alone can make it active (SPEC §1, Invitation). The link goes to the
 // inviter, or by e-mail; whoever opens it activates a new address or, for
-// an existing account, must sign in to it and accept.
-func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles) (*keyhouse.Membership, *issued, error) {
+// an existing account, must sign in to it and accept. issuer is the
+// inviting member's user id ("" for the command line).
+func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles, issuer string) (*keyhouse.Membership, *issued, error) {
 	u, err := tx.FindUserByEmail(email)
 	if keyhouse.ErrorCode(err) == keyhouse.ENOTFOUND {
 		u = &keyhouse.User{ID: keyhouse.NewID("usr"), Email: email, Status: keyhouse.UserPending, CreatedAt: s.now()}
@@ -36,7 +38,7 @@ func (s *Service) addMember(tx Tx, orgID, email string, roles keyhouse.Roles) (*
 	if err := tx.PutMembership(m); err != nil {
 		return nil, nil, fmt.Errorf("put membership: %w", err)
 	}
-	link, err := s.newActivationLink(tx, orgID, u.ID)
+	link, err := s.newActivationLink(tx, orgID, u.ID, issuer)
 	return m, link, err
 }
 
@@ -48,16 +50,18 @@ type issued struct {
 }
 
 // newActivationLink replaces the user's unused links for orgID with a new
-// one and returns it. Links of other organizations stay as they are:
-// one organization cannot spoil another's invitation.
-func (s *Service) newActivationLink(tx Tx, orgID, userID string) (*issued, error) {
+// one, made by member issuer ("" for the command line), and returns it.
+// Links of other organizations stay as they are: one organization cannot
+// spoil another's invitation. The issuer's unused links end when the
+// issuer is removed or loses the right to make them (voidIssuedLinks).
+func (s *Service) newActivationLink(tx Tx, orgID, userID, issuer string) (*issued, error) {
 	if err := tx.DeleteLinks(keyhouse.LinkActivation, userID, orgID); err != nil {
 		return nil, fmt.Errorf("delete links: %w", err)
 	}
 	token := newToken("khl_")
 	l := &keyhouse.Link{
 		TokenHash: hashToken(token), Purpose: keyhouse.LinkActivation,
-		UserID: userID, OrgID: orgID, ExpiresAt: s.now().Add(keyhouse.ActivationTTL),
+		UserID: userID, OrgID: orgID, IssuedBy: issuer, ExpiresAt: s.now().Add(keyhouse.ActivationTTL),
 	}
 	if err := tx.CreateLink(l); err != nil {
 		return nil, fmt.Errorf("create link: %w", err)
@@ -143,4 +147,24 @@ func activeOrg(tx Tx, orgID string) (*keyhouse.Organization, error) {
 		return nil, keyhouse.Errorf(keyhouse.ECONFLICT, "organization: not active yet; its Owner must activate first")
 	}
 	return o, nil
+}
+
+// issuerOf is the user id links made on behalf of ctx's principal carry:
+// the member's, or "" for the command line.
+func issuerOf(ctx context.Context) string {
+	if p := keyhouse.PrincipalFromContext(ctx); p != nil && !p.Operator {
+		return p.UserID
+	}
+	return ""
+}
+
+// voidIssuedLinks ends the unused invitation and reset links that member
+// u made in orgID: without SMTP the member holds them, and once removed
+// or without the right to make them must not be able to use them to
+// activate an account of that organization.
+func voidIssuedLinks(tx Tx, orgID string, u *keyhouse.User) error {
+	if err := tx.DeleteLinksIssuedBy(orgID, u.ID); err != nil {
+		return fmt.Errorf("delete issued links: %w", err)
+	}
+	return nil
 }

@@ -157,7 +157,7 @@ func (s *Service) createOrg(ctx context.Context, tx Tx, name, email string) (*Cr
 	if err := tx.CreateOrg(org); err != nil {
 		return nil, nil, fmt.Errorf("create org: %w", err)
 	}
-	m, link, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner})
+	m, link, err := s.addMember(tx, org.ID, email, keyhouse.Roles{keyhouse.RoleOwner}, "")
 	if err != nil {
 		return nil, nil, err
 	}

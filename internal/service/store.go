@@ -93,6 +93,9 @@ type Tx interface {
 	// DeleteLinks removes the unused links of a purpose for a user in an
 	// organization (userID "" for every user, as for setup links).
 	DeleteLinks(purpose, userID, orgID string) error
+	// DeleteLinksIssuedBy removes the unused links a member made in an
+	// organization (issuer is the member's user id, never "").
+	DeleteLinksIssuedBy(orgID, issuer string) error
 
 	CreateSession(s *keyhouse.Session) error
 	FindSession(tokenHash []byte) (*keyhouse.Session, error)

@@ -58,6 +58,11 @@ func (s *Service) UpdateUserRoles(ctx context.Context, memberID string, roleName
 		if err := tx.PutMembership(m); err != nil {
 			return fmt.Errorf("put membership: %w", err)
 		}
+		if can(&keyhouse.Principal{Roles: roles}, permManageUsers) != nil {
+			if err := voidIssuedLinks(tx, p.OrgID, u); err != nil {
+				return err
+			}
+		}
 		out = memberOf(u, m)
 		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserUpdated, u.Email+" roles="+roles.String())
 	})
@@ -92,6 +97,9 @@ func (s *Service) RemoveUser(ctx context.Context, memberID string) error {
 		}
 		if err := tx.DeleteLinks(keyhouse.LinkActivation, u.ID, p.OrgID); err != nil {
 			return fmt.Errorf("delete links: %w", err)
+		}
+		if err := voidIssuedLinks(tx, p.OrgID, u); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, p.OrgID, "", keyhouse.ActionUserRemoved, u.Email)
 	})

@@ -11,9 +11,9 @@ import (
 func (t *txn) CreateLink(l *keyhouse.Link) error {
 	l.ExpiresAt = stored(l.ExpiresAt)
 	l.UsedAt = storedPtr(l.UsedAt)
-	_, err := t.exec(`INSERT INTO links (token_hash, purpose, user_id, org_id, expires_at, used_at)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		l.TokenHash, l.Purpose, l.UserID, l.OrgID, micros(l.ExpiresAt), nullMicros(l.UsedAt))
+	_, err := t.exec(`INSERT INTO links (token_hash, purpose, user_id, org_id, issued_by, expires_at, used_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		l.TokenHash, l.Purpose, l.UserID, l.OrgID, l.IssuedBy, micros(l.ExpiresAt), nullMicros(l.UsedAt))
 	return translate("insert link", "link", err)
 }
 
@@ -22,9 +22,9 @@ func (t *txn) FindLink(tokenHash []byte) (*keyhouse.Link, error) {
 	var l keyhouse.Link
 	var expires int64
 	var used sql.NullInt64
-	err := t.queryRow(`SELECT token_hash, purpose, user_id, org_id, expires_at, used_at
+	err := t.queryRow(`SELECT token_hash, purpose, user_id, org_id, issued_by, expires_at, used_at
 		FROM links WHERE token_hash = ?`, tokenHash).Scan(
-		&l.TokenHash, &l.Purpose, &l.UserID, &l.OrgID, &expires, &used)
+		&l.TokenHash, &l.Purpose, &l.UserID, &l.OrgID, &l.IssuedBy, &expires, &used)
 	if err != nil {
 		return nil, translate("find link", "link", err)
 	}
@@ -64,5 +64,12 @@ func (t *txn) DeleteLinks(purpose, userID, orgID string) error {
 		args = append(args, userID, orgID)
 	}
 	_, err := t.exec(q, args...)
+	return translate("delete links", "link", err)
+}
+
+// DeleteLinksIssuedBy removes the unused links that member issuer made in
+// orgID.
+func (t *txn) DeleteLinksIssuedBy(orgID, issuer string) error {
+	_, err := t.exec(`DELETE FROM links WHERE org_id = ? AND issued_by = ? AND used_at IS NULL`, orgID, issuer)
 	return translate("delete links", "link", err)
 }
