@@ -3,14 +3,12 @@ package service_test
 import (
 	"context"
 	"database/sql"
-	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"keyhouse"
 	"keyhouse/internal/keyhousetest"
-	"keyhouse/internal/service"
 )
 
 // TestRefusedAddressDuringOutage: a key used from an address it does not
@@ -23,14 +21,7 @@ func TestRefusedAddressDuringOutage(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kh.db")
 	e := keyhousetest.NewOn(t, "sqlite:"+path)
 	e.Store.Timeout = 300 * time.Millisecond // as keyhouse serve's --store-timeout
-	owner := e.NewOrg(t, "acme")
-	c := e.NewClient(t, owner)
-	gen, err := e.Svc.Generate(owner.Ctx, keyhouse.Sandbox, c.ClientID, service.KeyRequest{
-		Description: "till", AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, gen := boundKey(t, e)
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
