@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -100,19 +101,21 @@ func oneOf(words ...string) func(string) error {
 	}
 }
 
-// atLeast is a rule: a whole number of at least n.
-func atLeast(n int) func(string) error {
+// between is a rule: a whole number from lo to hi. The upper bounds of
+// serve's counts keep what they are multiplied into (gates, memory
+// limits, processors) from wrapping round.
+func between(lo, hi int) func(string) error {
 	return func(v string) error {
-		if i, err := strconv.Atoi(v); err != nil || i < n {
-			return fmt.Errorf("must be a whole number, %d or more (got %q)", n, v)
+		if i, err := strconv.Atoi(v); err != nil || i < lo || i > hi {
+			return fmt.Errorf("must be a whole number from %d to %d (got %q)", lo, hi, v)
 		}
 		return nil
 	}
 }
 
-// nonNegative is a rule: a number, 0 or more.
+// nonNegative is a rule: a number, 0 or more (not NaN, not infinite).
 func nonNegative(v string) error {
-	if f, err := strconv.ParseFloat(v, 64); err != nil || f < 0 {
+	if f, err := strconv.ParseFloat(v, 64); err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 		return fmt.Errorf("must be a number, 0 or more (got %q)", v)
 	}
 	return nil

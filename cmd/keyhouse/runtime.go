@@ -131,7 +131,7 @@ func (e *env) tuningFlags(fs *flagSet) *tuning {
 	var t tuning
 	fs.IntVar(&t.headroomMiB, "gc-headroom", gcHeadroom>>20, "MiB the heap may grow by between garbage collections while the live heap is smaller (0: Go's default, GOGC=100; the GOGC variable overrides)")
 	fs.IntVar(&t.procsPerCPU, "procs-per-cpu", 2, "Go processors per CPU (1: Go's default; the GOMAXPROCS variable overrides)")
-	fs.check("gc-headroom", atLeast(0))
-	fs.check("procs-per-cpu", atLeast(1))
+	fs.check("gc-headroom", between(0, 1<<20)) // 1 TiB
+	fs.check("procs-per-cpu", between(1, 64))
 	return &t
 }

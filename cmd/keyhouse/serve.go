@@ -41,13 +41,14 @@ func (e *env) serveFlags(args []string, c *common) (*serveOptions, error) {
 	rateText := fs.String("intake-rate", e.def("intake-rate", "0"), "intake requests a second allowed per API key, in bursts of up to twice that (0: no limit)")
 	hashesText := fs.String("password-hashes", e.def("password-hashes", "0"), "password hashes (argon2id, 19 MiB each) run at once; a sign-in that waits over 2 s for a turn gets 503 (0: the number of CPUs)")
 	fs.check("intake-rate", nonNegative)
-	fs.check("password-hashes", atLeast(0))
+	fs.check("password-hashes", between(0, 1024))
 	proxiesText := fs.String("trusted-proxies", e.def("trusted-proxies", ""), "CIDR ranges (comma-separated) whose X-Forwarded-For is believed for the client address (default: none)")
 	tlsFiles := e.tlsFlags(fs)
 	tune := e.tuningFlags(fs)
 	watch := e.observeFlags(fs)
 	outage := outageFlags(fs, e)
 	inFlightText := fs.String("max-in-flight", e.def("max-in-flight", "0"), "requests served at once, data plane and console each (intake: 4 times that); more wait up to 20 ms (console: 1 s), then 503 (0: 16 per Go processor)")
+	fs.check("max-in-flight", between(0, 1_000_000))
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -37,10 +37,11 @@ func (s *Service) fromAllowed(ctx context.Context, k *keyhouse.APIKey, now time.
 }
 
 // auditRefusal writes api_key.refused_address for k with the request's
-// address. A failure is logged: the request is refused all the same.
+// address. A failure is logged: the request is refused all the same. It
+// runs in the request, so the store's Timeout bounds it, as every other
+// request's store call (a client that leaves does not cancel it).
 func (s *Service) auditRefusal(ctx context.Context, k *keyhouse.APIKey) {
-	ctx, cancel := background(context.WithoutCancel(ctx))
-	defer cancel()
+	ctx = context.WithoutCancel(ctx)
 	err := s.store.Update(ctx, func(tx Tx) error {
 		return s.audit(ctx, tx, k.OrgID, k.Environment, keyhouse.ActionKeyRefusedAddress, k.KeyID)
 	})

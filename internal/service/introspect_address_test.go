@@ -17,14 +17,7 @@ import (
 // neither question is audited as a refused address.
 func TestIntrospectionIgnoresAddresses(t *testing.T) {
 	e := keyhousetest.New(t)
-	owner := e.NewOrg(t, "acme")
-	c := e.NewClient(t, owner)
-	gen, err := e.Svc.Generate(owner.Ctx, keyhouse.Sandbox, c.ClientID, service.KeyRequest{
-		Description: "till", AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner, gen := boundKey(t, e)
 	at := func(ip string) context.Context {
 		return keyhouse.NewContextWithRequest(context.Background(), keyhouse.RequestInfo{IP: ip})
 	}
@@ -58,4 +51,19 @@ func TestIntrospectionIgnoresAddresses(t *testing.T) {
 	if refused != 1 {
 		t.Errorf("%d api_key.refused_address events, want 1 (the intake's)", refused)
 	}
+}
+
+// boundKey makes an organization with a client and a key of it that
+// allows only 203.0.113.0/24.
+func boundKey(t *testing.T, e *keyhousetest.Env) (*keyhousetest.User, *service.GeneratedKey) {
+	t.Helper()
+	owner := e.NewOrg(t, "acme")
+	c := e.NewClient(t, owner)
+	gen, err := e.Svc.Generate(owner.Ctx, keyhouse.Sandbox, c.ClientID, service.KeyRequest{
+		Description: "till", AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return owner, gen
 }
