@@ -1,11 +1,11 @@
 package keyhousetest
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,6 +17,8 @@ type Proxy struct {
 	tb     testing.TB
 	target string // host:port of the server
 	addr   string // host:port the proxy listens on
+
+	frozen atomic.Bool // bytes are dropped, connections kept: a silent network
 
 	mu    sync.Mutex
 	ln    net.Listener // nil while cut
@@ -131,8 +133,8 @@ func (p *Proxy) track(ln net.Listener, c, s net.Conn) bool {
 // pipe copies both ways until either side closes, then closes both.
 func (p *Proxy) pipe(c, s net.Conn) {
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(s, c); done <- struct{}{} }()
-	go func() { io.Copy(c, s); done <- struct{}{} }()
+	go func() { p.copy(s, c); done <- struct{}{} }()
+	go func() { p.copy(c, s); done <- struct{}{} }()
 	<-done
 	c.Close()
 	s.Close()
@@ -141,4 +143,30 @@ func (p *Proxy) pipe(c, s net.Conn) {
 	delete(p.conns, c)
 	delete(p.conns, s)
 	p.mu.Unlock()
+}
+
+// Freeze drops every byte either way from now on while keeping every
+// connection open, as a network that went silent (a firewall forgetting
+// the connection, a peer gone without a word): nobody is told. Thaw ends
+// it.
+func (p *Proxy) Freeze() { p.frozen.Store(true) }
+
+// Thaw forwards bytes again.
+func (p *Proxy) Thaw() { p.frozen.Store(false) }
+
+// copy copies src to dst until either fails, dropping what it reads while
+// the proxy is frozen.
+func (p *Proxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.frozen.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }

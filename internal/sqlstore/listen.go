@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"keyhouse/internal/dataplane"
 )
@@ -55,6 +58,35 @@ func (s *Store) WatchChanges(ctx context.Context, w dataplane.Watcher) {
 	}
 }
 
+// listenHeartbeat is how long the listening connection may stay quiet
+// before it is asked to answer (SELECT 1, within the store's Timeout):
+// a connection dropped without a word (a firewall's idle timeout, a
+// vanished peer) is found within listenHeartbeat and the Timeout, where
+// TCP keep-alive alone took about two and a half minutes, during which
+// this instance missed every other instance's deletions.
+const listenHeartbeat = 5 * time.Second
+
+// nextNotice waits for the next notification; nil, nil when none came
+// within the heartbeat and the connection answered.
+func (s *Store) nextNotice(ctx context.Context, conn *pgx.Conn) (*pgconn.Notification, error) {
+	quiet := s.ListenHeartbeat
+	if quiet <= 0 {
+		quiet = listenHeartbeat
+	}
+	wctx, cancel := context.WithTimeout(ctx, quiet)
+	n, err := conn.WaitForNotification(wctx)
+	cancel()
+	if err == nil || ctx.Err() != nil || wctx.Err() == nil {
+		return n, err
+	}
+	bctx, cancel := context.WithTimeout(ctx, cmp.Or(s.Timeout, quiet))
+	defer cancel()
+	if _, err := conn.Exec(bctx, "SELECT 1"); err != nil {
+		return nil, fmt.Errorf("listening connection silent: %w", err)
+	}
+	return nil, nil
+}
+
 // listenRetry is the longest wait between two tries to listen: once the
 // database is back, an instance hears deletions again within it.
 const listenRetry = time.Second
@@ -73,9 +105,12 @@ func (s *Store) listen(ctx context.Context, w dataplane.Watcher) (bool, error) {
 	defer conn.Close(context.WithoutCancel(ctx))
 	w.Resync()
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		n, err := s.nextNotice(ctx, conn)
 		if err != nil {
 			return true, translate("wait for notification", "notification", err)
+		}
+		if n == nil {
+			continue // quiet, and the connection answered
 		}
 		switch n.Channel {
 		case keyDeletedChannel:

@@ -35,6 +35,9 @@ type Store struct {
 	// deadline of their own. Set it before the first call; 0, no bound
 	// (the command line's one-off commands, such as a large import).
 	Timeout time.Duration
+	// ListenHeartbeat is how quiet PostgreSQL's listening connection may
+	// be before it must answer a SELECT 1 (0: listenHeartbeat, 5 s).
+	ListenHeartbeat time.Duration
 
 	db    *sql.DB
 	d     Dialect
