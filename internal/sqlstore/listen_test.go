@@ -2,14 +2,11 @@ package sqlstore_test
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"keyhouse/internal/dataplane"
-	"keyhouse/internal/keyhousetest"
-	"keyhouse/internal/sqlstore"
 )
 
 // TestListenerFindsASilentConnection: when the network between an
@@ -21,19 +18,7 @@ import (
 // instances' deletions until TCP keep-alive gives up minutes later. Once
 // the network is back it listens again and resynchronizes.
 func TestListenerFindsASilentConnection(t *testing.T) {
-	base := os.Getenv("KEYHOUSE_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KEYHOUSE_TEST_POSTGRES is not set: CI must run the listener test")
-		}
-		t.Skip("KEYHOUSE_TEST_POSTGRES is not set")
-	}
-	proxy, dsn := keyhousetest.ProxyDSN(t, sqlstore.MustSchemaDSN(t, base))
-	s, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	proxy, s := proxiedPostgres(t)
 	s.Timeout = 300 * time.Millisecond
 	s.ListenHeartbeat = 200 * time.Millisecond
 

@@ -81,10 +81,17 @@ func sqliteOutage(t *testing.T) outage {
 
 // postgresOutage opens a PostgreSQL store through a proxy of the test's.
 func postgresOutage(t *testing.T) outage {
+	proxy, s := proxiedPostgres(t)
+	return outage{store: s, cut: proxy.Cut, restore: proxy.Restore}
+}
+
+// proxiedPostgres opens a PostgreSQL store of a schema of its own through
+// a proxy of the test's, with the Timeout of keyhouse serve.
+func proxiedPostgres(t *testing.T) (*keyhousetest.Proxy, *sqlstore.Store) {
 	base := os.Getenv("KEYHOUSE_TEST_POSTGRES")
 	if base == "" {
 		if os.Getenv("CI") != "" {
-			t.Fatal("KEYHOUSE_TEST_POSTGRES is not set: CI must run the PostgreSQL outage test")
+			t.Fatal("KEYHOUSE_TEST_POSTGRES is not set: CI must run the PostgreSQL outage tests")
 		}
 		t.Skip("KEYHOUSE_TEST_POSTGRES is not set")
 	}
@@ -94,8 +101,8 @@ func postgresOutage(t *testing.T) outage {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	s.Timeout = sqlstore.DefaultTimeout // as keyhouse serve
-	return outage{store: s, cut: proxy.Cut, restore: proxy.Restore}
+	s.Timeout = sqlstore.DefaultTimeout
+	return proxy, s
 }
 
 func testOutage(t *testing.T, o outage) {
