@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,6 +54,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock tokens are checked against (default time.Now).
 	Now func() time.Time
+	// AllowHTTP lets an http Issuer that is not a loopback address
+	// through: the credential, which introspects every organization's
+	// tokens, then crosses the network in the clear. Only for a network
+	// you trust as much as the process itself.
+	AllowHTTP bool
 }
 
 // Claims are what a verified token says of its caller.
@@ -119,6 +126,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, errors.New("verify: Config.Issuer and Config.Credential are required")
 	}
 	cfg.Issuer = strings.TrimRight(cfg.Issuer, "/")
+	if err := checkIssuer(cfg.Issuer, cfg.AllowHTTP); err != nil {
+		return nil, err
+	}
 	if cfg.MaxStaleness <= 0 {
 		cfg.MaxStaleness = DefaultMaxStaleness
 	}
@@ -176,4 +186,27 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, ErrInvalidToken
 	}
 	return c, nil
+}
+
+// checkIssuer refuses an Issuer the credential should not be sent to: not
+// an absolute http(s) URL, or http to anything but a loopback address
+// unless allowHTTP.
+func checkIssuer(issuer string, allowHTTP bool) error {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("verify: Config.Issuer must be keyhouse's base URL, such as https://keys.example.com (got %q)", issuer)
+	}
+	if u.Scheme == "https" || allowHTTP || loopback(u.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("verify: Config.Issuer %s is http: the resource-server credential would cross the network in the clear; use https (keyhouse serve --tls-cert), a loopback address, or set Config.AllowHTTP for a network you trust", issuer)
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
