@@ -81,24 +81,13 @@ func (v *Verifier) refreshSoon(ctx context.Context) error {
 // token found in the cache's old half moves back to the young one, so
 // that tokens in use outlive a flood of new ones.
 func (v *Verifier) cachedClaims(sum [32]byte) *Claims {
-	v.mu.RLock()
-	c, _, old := v.cached.Get(sum)
-	v.mu.RUnlock()
-	if old { // once per generation at most: the read lock stays the rule
-		v.mu.Lock()
-		v.cached.Promote(sum)
-		v.mu.Unlock()
-	}
+	c, _ := v.cached.Load(sum)
 	return c
 }
 
 // cache remembers a verified token; when the cache is full it forgets
 // its older half, never all of it at once.
-func (v *Verifier) cache(sum [32]byte, c *Claims) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.cached.Put(sum, c)
-}
+func (v *Verifier) cache(sum [32]byte, c *Claims) { v.cached.Store(sum, c) }
 
 // isRevoked reports whether c's key was deleted or its signing key
 // revoked, as far as the feed has said.

@@ -110,9 +110,10 @@ type Verifier struct {
 	stale   atomic.Bool                                 // whether the last check found it stale (for the log)
 
 	mu      sync.RWMutex
-	revoked map[string]time.Time                // api_key_id → when its tokens are all expired
-	retired map[string]bool                     // kids revoked through the feed
-	cached  *generations.Map[[32]byte, *Claims] // verified tokens
+	revoked map[string]time.Time // api_key_id → when its tokens are all expired (mu)
+	retired map[string]bool      // kids revoked through the feed (mu)
+
+	cached *generations.Sync[[32]byte, *Claims] // verified tokens
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -142,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		cfg.Now = time.Now
 	}
 	v := &Verifier{cfg: cfg, revoked: map[string]time.Time{}, retired: map[string]bool{},
-		cached: generations.New[[32]byte, *Claims](maxCached), done: make(chan struct{})}
+		cached: generations.NewSync[[32]byte, *Claims](maxCached), done: make(chan struct{})}
 	empty := map[string]*ecdsa.PublicKey{}
 	v.keys.Store(&empty)
 	if err := v.fetchJWKS(ctx); err != nil {

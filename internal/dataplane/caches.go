@@ -1,7 +1,6 @@
 package dataplane
 
 import (
-	"sync"
 	"time"
 
 	"keyhouse/internal/generations"
@@ -29,43 +28,31 @@ const (
 // created by another instance is never in it: its id was unknown until
 // then.
 type absentCache struct {
-	mu   sync.Mutex
-	seen *generations.Map[string, time.Time]
+	seen *generations.Sync[string, time.Time]
 }
 
 func newAbsentCache(limit int) *absentCache {
-	return &absentCache{seen: generations.New[string, time.Time](limit)}
+	return &absentCache{seen: generations.NewSync[string, time.Time](limit)}
 }
 
 // has reports whether the store said lately that name does not exist.
 func (a *absentCache) has(name string, now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	at, ok, _ := a.seen.Get(name)
+	at, ok := a.seen.Load(name)
 	return ok && now.Sub(at) < absentFor
 }
 
 // add remembers that the store said at now that name does not exist.
-func (a *absentCache) add(name string, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.seen.Put(name, now)
-}
+func (a *absentCache) add(name string, now time.Time) { a.seen.Store(name, now) }
 
 // size returns the number of entries.
-func (a *absentCache) size() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.seen.Len()
-}
+func (a *absentCache) size() int { return a.seen.Len() }
 
 // tokenCache remembers verified tokens by their SHA-256 until they
 // expire, and revoked ones so that they cost no store look-up. A token
 // used again is promoted, so that the tokens in use stay while a flood
 // of others comes and goes.
 type tokenCache struct {
-	mu      sync.RWMutex
-	entries *generations.Map[[32]byte, cached]
+	entries *generations.Sync[[32]byte, cached]
 }
 
 type cached struct {
@@ -74,20 +61,13 @@ type cached struct {
 }
 
 func newTokenCache(limit int) *tokenCache {
-	return &tokenCache{entries: generations.New[[32]byte, cached](limit)}
+	return &tokenCache{entries: generations.NewSync[[32]byte, cached](limit)}
 }
 
 // get returns the cached grant of a token still valid at now, or whether
 // the token is known revoked.
 func (c *tokenCache) get(sum [32]byte, now time.Time) (*Grant, bool) {
-	c.mu.RLock()
-	e, ok, old := c.entries.Get(sum)
-	c.mu.RUnlock()
-	if old { // once per generation at most: the read lock stays the rule
-		c.mu.Lock()
-		c.entries.Promote(sum)
-		c.mu.Unlock()
-	}
+	e, ok := c.entries.Load(sum)
 	switch {
 	case !ok:
 		return nil, false
@@ -100,25 +80,12 @@ func (c *tokenCache) get(sum [32]byte, now time.Time) (*Grant, bool) {
 }
 
 // put caches a verified token's grant.
-func (c *tokenCache) put(sum [32]byte, g *Grant) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.entries.Put(sum, cached{grant: g})
-}
+func (c *tokenCache) put(sum [32]byte, g *Grant) { c.entries.Store(sum, cached{grant: g}) }
 
 // revoke marks a cached token revoked.
 func (c *tokenCache) revoke(sum [32]byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok, _ := c.entries.Get(sum); ok {
-		e.revoked = true
-		c.entries.Put(sum, e)
-	}
+	c.entries.Update(sum, func(e cached) cached { e.revoked = true; return e })
 }
 
 // size returns the number of entries.
-func (c *tokenCache) size() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.entries.Len()
-}
+func (c *tokenCache) size() int { return c.entries.Len() }
