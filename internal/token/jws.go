@@ -96,28 +96,16 @@ func signDigest(priv *ecdsa.PrivateKey, digest *[sha256.Size]byte) ([sigLen]byte
 // non-negative INTEGERs, RFC 3279 §2.2.3) into sig as r||s, each
 // left-padded to 32 bytes, and reports whether der was one.
 func derToRaw(der []byte, sig *[sigLen]byte) bool {
-	var seq, r, s cryptobyte.String
+	var seq cryptobyte.String
+	var r, s []byte
 	in := cryptobyte.String(der)
 	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() ||
-		!seq.ReadASN1(&r, asn1.INTEGER) || !seq.ReadASN1(&s, asn1.INTEGER) || !seq.Empty() {
+		!seq.ReadASN1Integer(&r) || !seq.ReadASN1Integer(&s) || !seq.Empty() ||
+		len(r) > sigLen/2 || len(s) > sigLen/2 {
 		return false
 	}
-	return putInt(sig[:sigLen/2], r) && putInt(sig[sigLen/2:], s)
-}
-
-// putInt writes the DER INTEGER content v, which must be non-negative and
-// fit, right-aligned into dst.
-func putInt(dst []byte, v cryptobyte.String) bool {
-	if len(v) == 0 || v[0]&0x80 != 0 {
-		return false
-	}
-	for len(v) > 1 && v[0] == 0 {
-		v = v[1:]
-	}
-	if len(v) > len(dst) {
-		return false
-	}
-	copy(dst[len(dst)-len(v):], v)
+	copy(sig[sigLen/2-len(r):sigLen/2], r)
+	copy(sig[sigLen-len(s):], s)
 	return true
 }
 
