@@ -142,20 +142,6 @@ func bearer(t *testing.T, in *instance, k apiKey) map[string]string {
 	return map[string]string{"Authorization": "Bearer " + m[1]}
 }
 
-// waitFor retries check every 20 ms until it reports true and returns how
-// long that took; past limit it fails the test with what.
-func waitFor(t *testing.T, limit time.Duration, what string, check func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !check() {
-		if time.Since(start) > limit {
-			t.Fatalf("%s: not within %v", what, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 // TestOutagePostgres cuts instances A and C off PostgreSQL (a proxy of
 // the test's between them; the server and instance B are untouched) and
 // restores them. During the cut every route of A that needs the store
@@ -213,16 +199,16 @@ func TestOutagePostgres(t *testing.T) {
 	t.Logf("PostgreSQL outage: slowest outageAnswer %v", tm.slowest)
 
 	proxy.Restore()
-	ready := waitFor(t, 5*time.Second, "A ready again", func() bool {
+	ready := keyhousetest.WaitFor(t, 5*time.Second, "A ready again", func() bool {
 		return tm.do(t, a, "GET", "/readyz", "", "", nil).status == 200
 	})
-	served := waitFor(t, 5*time.Second, "A serves the API again", func() bool {
+	served := keyhousetest.WaitFor(t, 5*time.Second, "A serves the API again", func() bool {
 		return tm.do(t, a, "GET", "/api/v1/me", "", "", map[string]string{"Authorization": "Bearer " + tn.session}).status == 200
 	})
-	refused := waitFor(t, 5*time.Second, "A refuses the key deleted during the outage", func() bool {
+	refused := keyhousetest.WaitFor(t, 5*time.Second, "A refuses the key deleted during the outage", func() bool {
 		return tm.token(t, a, deleted.APIKey).status == 401
 	})
-	heard := waitFor(t, 5*time.Second, "C refuses the key deleted during the outage", func() bool {
+	heard := keyhousetest.WaitFor(t, 5*time.Second, "C refuses the key deleted during the outage", func() bool {
 		return tm.token(t, c, deleted.APIKey).status == 401
 	})
 	t.Logf("PostgreSQL recovery: A's /readyz 200 after %v, A's API after %v more, A refuses the deleted key after %v more, C after %v more",
@@ -312,10 +298,10 @@ func TestOutageSQLite(t *testing.T) {
 	t.Logf("SQLite outage (write lock held): slowest outageAnswer %v", tm.slowest)
 
 	release()
-	ready := waitFor(t, 5*time.Second, "ready again", func() bool {
+	ready := keyhousetest.WaitFor(t, 5*time.Second, "ready again", func() bool {
 		return tm.do(t, in, "GET", "/readyz", "", "", nil).status == 200
 	})
-	stored := waitFor(t, 5*time.Second, "intake again", func() bool {
+	stored := keyhousetest.WaitFor(t, 5*time.Second, "intake again", func() bool {
 		return tm.do(t, in, "POST", "/v1/events", "application/json", `{"after":true}`, bear).status == 202
 	})
 	t.Logf("SQLite recovery: /readyz 200 after %v, intake after %v more", ready, stored)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"keyhouse/internal/dataplane"
+	"keyhouse/internal/keyhousetest"
 )
 
 // TestListenerFindsASilentConnection: when the network between an
@@ -39,26 +40,15 @@ func TestListenerFindsASilentConnection(t *testing.T) {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 
-	waitFor := func(what string, cond func() bool, within time.Duration) time.Duration {
-		t.Helper()
-		start := time.Now()
-		for !cond() {
-			if time.Since(start) > within {
-				t.Fatalf("%s: not within %v", what, within)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		return time.Since(start)
-	}
-	waitFor("listening", func() bool { return count(&resynced) == 1 }, 10*time.Second)
+	keyhousetest.WaitFor(t, 10*time.Second, "listening", func() bool { return count(&resynced) == 1 })
 	time.Sleep(time.Second) // quiet: the heartbeat answers, nothing fails
 	if n := count(&failed); n != 0 {
 		t.Fatalf("%d failures while the connection was quiet and well", n)
 	}
 
 	proxy.Freeze()
-	took := waitFor("the silent connection reported", func() bool { return count(&failed) > 0 }, 10*time.Second)
+	took := keyhousetest.WaitFor(t, 10*time.Second, "the silent connection reported", func() bool { return count(&failed) > 0 })
 	t.Logf("silent connection reported failed %v after the network went silent", took.Round(time.Millisecond))
 	proxy.Thaw()
-	waitFor("listening again", func() bool { return count(&resynced) >= 2 }, 10*time.Second)
+	keyhousetest.WaitFor(t, 10*time.Second, "listening again", func() bool { return count(&resynced) >= 2 })
 }
