@@ -52,9 +52,12 @@ func signedIn(ctx context.Context) (*keyhouse.Principal, error) {
 	return p, nil
 }
 
+// grants reports whether roles hold perm.
+func grants(roles keyhouse.Roles, perm permission) bool { return roles.HasAny(allowed[perm]...) }
+
 // can answers EFORBIDDEN unless p holds perm.
 func can(p *keyhouse.Principal, perm permission) error {
-	if p.Operator || p.Roles.HasAny(allowed[perm]...) {
+	if p.Operator || grants(p.Roles, perm) {
 		return nil
 	}
 	return keyhouse.Errorf(keyhouse.EFORBIDDEN, "your role does not allow this")

@@ -58,7 +58,7 @@ func (s *Service) UpdateUserRoles(ctx context.Context, memberID string, roleName
 		if err := tx.PutMembership(m); err != nil {
 			return fmt.Errorf("put membership: %w", err)
 		}
-		if can(&keyhouse.Principal{Roles: roles}, permManageUsers) != nil {
+		if !grants(roles, permManageUsers) {
 			if err := voidIssuedLinks(tx, p.OrgID, u); err != nil {
 				return err
 			}
